@@ -1,0 +1,11 @@
+// Everything of green in one include: the hub, greenlets, timeouts and every
+// blocking primitive (gevent's API in C++).
+#pragma once
+
+#include "green/exceptions.hpp"
+#include "green/greenlet.hpp"
+#include "green/hub.hpp"
+#include "green/io.hpp"
+#include "green/timeout.hpp"
+#include "green/timer.hpp"
+#include "green/waiter.hpp"

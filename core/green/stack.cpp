@@ -1,0 +1,176 @@
+// Stack mapping and pooling, plus the SIGSEGV handler that turns a hit on a guard
+// page into a clear "stack overflow" message instead of silent corruption.
+#include "green/stack.hpp"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <system_error>
+
+#if defined(GREEN_SANITIZE_ADDRESS)
+#include <sanitizer/asan_interface.h>
+#endif
+
+namespace green {
+namespace {
+
+// Guard pages of all live stacks, process-wide: the signal handler may run on any
+// thread, and stacks are few enough that a sorted scan is not needed. Kept as a
+// fixed lock-free-readable table would be overkill: we only read it when crashing.
+struct GuardRange {
+  const char* low;
+  const char* high;
+};
+std::mutex g_guard_mutex;
+std::vector<GuardRange>* g_guards = new std::vector<GuardRange>();  // leaked on purpose
+
+void remember_guard(const char* low, std::size_t size) {
+  std::lock_guard<std::mutex> lock(g_guard_mutex);
+  g_guards->push_back({low, low + size});
+}
+
+void forget_guard(const char* low) {
+  std::lock_guard<std::mutex> lock(g_guard_mutex);
+  for (auto& range : *g_guards) {
+    if (range.low == low) {
+      range = g_guards->back();
+      g_guards->pop_back();
+      return;
+    }
+  }
+}
+
+void on_segv(int signum, siginfo_t* info, void*) {
+  if (is_guard_page_address(info->si_addr)) {
+    static const char message[] =
+        "green: stack overflow in a greenlet (guard page hit); "
+        "raise green::Hub::Options::stack_size\n";
+    ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)ignored;
+  }
+  // Re-raise with the default action so the process dies with SIGSEGV (and a core).
+  signal(signum, SIG_DFL);
+  raise(signum);
+}
+
+void install_overflow_handler() {
+#if !defined(GREEN_SANITIZE_ADDRESS)  // ASan reports stack overflows itself
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction previous {};
+    sigaction(SIGSEGV, nullptr, &previous);
+    if (previous.sa_handler != SIG_DFL) return;  // someone else owns SIGSEGV
+    struct sigaction action {};
+    action.sa_sigaction = on_segv;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, nullptr);
+  });
+  // The handler must run on an alternate stack: the faulting one is exhausted.
+  thread_local bool has_altstack = false;
+  if (!has_altstack) {
+    stack_t current{};
+    sigaltstack(nullptr, &current);
+    if (current.ss_flags & SS_DISABLE) {
+      static thread_local char altstack[64 * 1024];
+      stack_t alt{};
+      alt.ss_sp = altstack;
+      alt.ss_size = sizeof altstack;
+      sigaltstack(&alt, nullptr);
+    }
+    has_altstack = true;
+  }
+#endif
+}
+
+}  // namespace
+
+std::size_t StackPool::page_size() {
+  static const std::size_t size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+std::size_t StackPool::default_stack_size() {
+#if defined(GREEN_SANITIZE_ADDRESS)
+  return 256 * 1024;
+#else
+  return 64 * 1024;
+#endif
+}
+
+Stack map_stack(std::size_t size) {
+  const std::size_t page = StackPool::page_size();
+  size = (size + page - 1) / page * page;
+  void* mapping = mmap(nullptr, size + page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (mapping == MAP_FAILED) {
+    throw std::system_error(errno, std::generic_category(),
+                            "green: mmap of a greenlet stack failed");
+  }
+  if (mprotect(mapping, page, PROT_NONE) != 0) {
+    int error = errno;
+    munmap(mapping, size + page);
+    throw std::system_error(error, std::generic_category(),
+                            "green: guard page mprotect failed (too many stacks for "
+                            "vm.max_map_count?)");
+  }
+  install_overflow_handler();
+  remember_guard(static_cast<const char*>(mapping), page);
+  return Stack{static_cast<char*>(mapping) + page, size};
+}
+
+void unmap_stack(Stack stack) noexcept {
+  const std::size_t page = StackPool::page_size();
+  char* mapping = static_cast<char*>(stack.base) - page;
+  forget_guard(mapping);
+  munmap(mapping, stack.size + page);
+}
+
+bool is_guard_page_address(const void* address) noexcept {
+  const char* p = static_cast<const char*>(address);
+  // Called from the signal handler: try_lock so a fault while holding the lock
+  // cannot deadlock; then we just report a generic crash.
+  if (!g_guard_mutex.try_lock()) return false;
+  bool hit = false;
+  for (const auto& range : *g_guards) {
+    if (p >= range.low && p < range.high) {
+      hit = true;
+      break;
+    }
+  }
+  g_guard_mutex.unlock();
+  return hit;
+}
+
+StackPool::StackPool(std::size_t stack_size, std::size_t max_pooled)
+    : stack_size_((stack_size + page_size() - 1) / page_size() * page_size()),
+      max_pooled_(max_pooled) {}
+
+StackPool::~StackPool() {
+  for (Stack stack : free_) unmap_stack(stack);
+}
+
+Stack StackPool::allocate() {
+  if (free_.empty()) return map_stack(stack_size_);
+  Stack stack = free_.back();
+  free_.pop_back();
+#if defined(GREEN_SANITIZE_ADDRESS)
+  ASAN_UNPOISON_MEMORY_REGION(stack.base, stack.size);
+#endif
+  return stack;
+}
+
+void StackPool::release(Stack stack) noexcept {
+  if (free_.size() >= max_pooled_) {
+    unmap_stack(stack);
+    return;
+  }
+  free_.push_back(stack);
+}
+
+}  // namespace green
