@@ -45,7 +45,7 @@ void forget_guard(const char* low) {
   }
 }
 
-void on_segv(int signum, siginfo_t* info, void*) {
+[[maybe_unused]] void on_segv(int signum, siginfo_t* info, void*) {
   if (is_guard_page_address(info->si_addr)) {
     static const char message[] =
         "green: stack overflow in a greenlet (guard page hit); "
