@@ -12,7 +12,9 @@
 
 namespace green {
 
-Greenlet::Greenlet() : hub_(&Hub::current()) { new (context_.bytes) detail::Context(); }
+Greenlet::Greenlet() : hub_(&Hub::current()) {
+  new (context_.bytes) detail::Context();
+}
 
 Greenlet::Greenlet(Hub& hub, Kind kind) : hub_(&hub), kind_(kind) {
   new (context_.bytes) detail::Context();
@@ -81,7 +83,8 @@ void Greenlet::finish(std::exception_ptr error, bool was_killed) noexcept {
     live_prev_ = live_next_ = nullptr;
   }
   if (error) {
-    hub_->run_callback([self = shared_from_this(), error] { self->hub_->handle_error(*self, error); });
+    hub_->run_callback(
+        [self = shared_from_this(), error] { self->hub_->handle_error(*self, error); });
   }
   if (!links_.empty() && !links_scheduled_) {
     links_scheduled_ = true;
@@ -97,8 +100,8 @@ void Greenlet::notify_links() {
   std::vector<Link> links = std::move(links_);
   links_.clear();
   for (Link& link : links) {
-    bool wanted = link.when == 0 || (link.when == 1 && successful()) ||
-                  (link.when == 2 && !successful());
+    bool wanted =
+        link.when == 0 || (link.when == 1 && successful()) || (link.when == 2 && !successful());
     if (!wanted) continue;
     try {
       link.callback(*this);
@@ -118,8 +121,12 @@ Greenlet::LinkId Greenlet::add_link(LinkFn callback, int when) {
   return id;
 }
 
-Greenlet::LinkId Greenlet::link(LinkFn callback) { return add_link(std::move(callback), 0); }
-Greenlet::LinkId Greenlet::link_value(LinkFn callback) { return add_link(std::move(callback), 1); }
+Greenlet::LinkId Greenlet::link(LinkFn callback) {
+  return add_link(std::move(callback), 0);
+}
+Greenlet::LinkId Greenlet::link_value(LinkFn callback) {
+  return add_link(std::move(callback), 1);
+}
 Greenlet::LinkId Greenlet::link_exception(LinkFn callback) {
   return add_link(std::move(callback), 2);
 }
@@ -171,7 +178,9 @@ void Greenlet::kill(std::exception_ptr error, bool block, std::optional<double> 
   if (block) join(timeout);
 }
 
-Greenlet& getcurrent() { return Hub::current().current_greenlet(); }
+Greenlet& getcurrent() {
+  return Hub::current().current_greenlet();
+}
 
 void sleep(double seconds) {
   Hub& hub = Hub::current();
@@ -185,7 +194,9 @@ void sleep(double seconds) {
   waiter.wait(seconds);
 }
 
-void idle() { Hub::current().wait_idle(); }
+void idle() {
+  Hub::current().wait_idle();
+}
 
 std::vector<Greenlet::Ptr> joinall(const std::vector<Greenlet::Ptr>& greenlets,
                                    std::optional<double> timeout, bool raise_error,
@@ -200,7 +211,8 @@ std::vector<Greenlet::Ptr> joinall(const std::vector<Greenlet::Ptr>& greenlets,
     if (raise_error && !failure && greenlet.exception()) failure = greenlet.exception();
     if (done.size() >= wanted || failure) waiter.wake();
   };
-  for (const auto& greenlet : greenlets) links.emplace_back(greenlet.get(), greenlet->link(on_death));
+  for (const auto& greenlet : greenlets)
+    links.emplace_back(greenlet.get(), greenlet->link(on_death));
   auto unlink_all = [&] {
     for (auto& [greenlet, id] : links) greenlet->unlink(id);
   };
@@ -215,8 +227,8 @@ std::vector<Greenlet::Ptr> joinall(const std::vector<Greenlet::Ptr>& greenlets,
   return done;
 }
 
-void killall(const std::vector<Greenlet::Ptr>& greenlets, bool block,
-             std::optional<double> timeout, std::exception_ptr error) {
+void killall(const std::vector<Greenlet::Ptr>& greenlets, bool block, std::optional<double> timeout,
+             std::exception_ptr error) {
   if (!error) error = std::make_exception_ptr(GreenletExit{});
   for (const auto& greenlet : greenlets) greenlet->kill(error, false);
   if (block) joinall(greenlets, timeout);

@@ -199,8 +199,7 @@ void idle();
 // of them finished. With raise_error, the first failure is rethrown as soon as it
 // happens. Returns the finished ones, in the order they finished.
 std::vector<Greenlet::Ptr> joinall(const std::vector<Greenlet::Ptr>& greenlets,
-                                   std::optional<double> timeout = {},
-                                   bool raise_error = false,
+                                   std::optional<double> timeout = {}, bool raise_error = false,
                                    std::optional<std::size_t> count = {});
 
 // Kills all of them (GreenletExit, or `error`); with block, waits up to `timeout`.

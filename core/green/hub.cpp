@@ -29,7 +29,9 @@ double monotonic_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-event_base* as_base(void* base) { return static_cast<event_base*>(base); }
+event_base* as_base(void* base) {
+  return static_cast<event_base*>(base);
+}
 
 void describe_error(std::exception_ptr error, std::string& out) {
   try {
@@ -46,9 +48,7 @@ void describe_error(std::exception_ptr error, std::string& out) {
 }  // namespace
 
 Hub::Hub(Options options)
-    : options_(options),
-      timers_(std::make_unique<TimerHeap>()),
-      stacks_(options.stack_size) {
+    : options_(options), timers_(std::make_unique<TimerHeap>()), stacks_(options.stack_size) {
   if (t_hub != nullptr) throw UsageError("green: this thread already has a hub");
   event_config* config = event_config_new();
   // One thread per hub: no locking. The changelist folds add/del pairs within one
@@ -58,7 +58,8 @@ Hub::Hub(Options options)
   base_ = event_base_new_with_config(config);
   event_config_free(config);
   if (base_ == nullptr) throw std::runtime_error("green: event_base_new failed");
-  wakeup_event_ = evtimer_new(as_base(base_), [](evutil_socket_t, short, void*) {}, nullptr);
+  wakeup_event_ = evtimer_new(
+      as_base(base_), [](evutil_socket_t, short, void*) {}, nullptr);
   now_ = options_.virtual_clock ? 0.0 : monotonic_seconds();
   main_ = std::shared_ptr<Greenlet>(new Greenlet(*this, Greenlet::Kind::main));
   hub_greenlet_ = std::shared_ptr<Greenlet>(new Greenlet(*this, Greenlet::Kind::hub));
@@ -86,7 +87,9 @@ Hub& Hub::current() {
   return *t_hub;
 }
 
-Hub* Hub::current_if_any() noexcept { return t_hub; }
+Hub* Hub::current_if_any() noexcept {
+  return t_hub;
+}
 
 void Hub::update_now() noexcept {
   if (!options_.virtual_clock) now_ = monotonic_seconds();
@@ -96,7 +99,9 @@ void Hub::run_callback(std::function<void()> fn) {
   ready_.push_back(ReadyItem{nullptr, std::move(fn)});
 }
 
-void Hub::set_error_handler(ErrorHandler handler) { error_handler_ = std::move(handler); }
+void Hub::set_error_handler(ErrorHandler handler) {
+  error_handler_ = std::move(handler);
+}
 
 void Hub::handle_error(Greenlet& greenlet, std::exception_ptr error) noexcept {
   try {
@@ -126,6 +131,7 @@ void Hub::park() {
     throw UsageError("green: blocking call on the hub (from a hub callback)");
   }
   ensure_hub_greenlet();
+  current_ = hub_greenlet_.get();
   detail::switch_context(detail::context_of(self.context_),
                          detail::context_of(hub_greenlet_->context_));
   if (self.pending_throw_) {
@@ -163,16 +169,17 @@ void Hub::wait_idle() {
 
 void Hub::ensure_hub_greenlet() {
   if (hub_greenlet_->has_context_) return;
-  detail::make_context(detail::context_of(hub_greenlet_->context_), nullptr, kHubStackSize,
-                       [this] { run_loop(); }, detail::context_of(main_->context_));
+  detail::make_context(
+      detail::context_of(hub_greenlet_->context_), nullptr, kHubStackSize, [this] { run_loop(); },
+      detail::context_of(main_->context_));
   hub_greenlet_->has_context_ = true;
 }
 
 void Hub::switch_to(Greenlet& target) {
   if (!target.has_context_) {
-    detail::make_context(detail::context_of(target.context_), &stacks_, 0,
-                         [&target] { target.enter(); },
-                         detail::context_of(hub_greenlet_->context_));
+    detail::make_context(
+        detail::context_of(target.context_), &stacks_, 0, [&target] { target.enter(); },
+        detail::context_of(hub_greenlet_->context_));
     target.has_context_ = true;
   }
   current_ = &target;
@@ -181,11 +188,12 @@ void Hub::switch_to(Greenlet& target) {
   current_ = hub_greenlet_.get();
 }
 
-void Hub::retire(std::shared_ptr<Greenlet> finished) { retired_.push_back(std::move(finished)); }
+void Hub::retire(std::shared_ptr<Greenlet> finished) {
+  retired_.push_back(std::move(finished));
+}
 
 bool Hub::has_work() const noexcept {
-  return !ready_.empty() || timers_->referenced() > 0 || active_io_ > 0 ||
-         !idle_waiters_.empty();
+  return !ready_.empty() || timers_->referenced() > 0 || active_io_ > 0 || !idle_waiters_.empty();
 }
 
 void Hub::run_ready() {
@@ -268,9 +276,9 @@ void Hub::run_loop() noexcept {
     }
     if (!has_work()) {
       // Nothing can ever wake any waiter: the main greenlet's wait fails.
-      throw_into(*main_, std::make_exception_ptr(
-                             LoopExit("green: this operation would block forever "
-                                      "(no ready greenlets, timers or watched fds)")));
+      throw_into(*main_,
+                 std::make_exception_ptr(LoopExit("green: this operation would block forever "
+                                                  "(no ready greenlets, timers or watched fds)")));
       continue;
     }
     poll(ready_.empty());
@@ -299,8 +307,7 @@ void Hub::kill_survivors() noexcept {
     }
   }
   if (live_head_ != nullptr) {
-    std::fprintf(stderr, "green: %zu greenlet(s) would not die; their stacks are leaked\n",
-                 live_);
+    std::fprintf(stderr, "green: %zu greenlet(s) would not die; their stacks are leaked\n", live_);
   }
 }
 

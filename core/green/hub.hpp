@@ -110,8 +110,8 @@ class Hub {
   double clock_origin_ = 0;
   std::deque<ReadyItem> ready_;
   std::unique_ptr<class TimerHeap> timers_;
-  std::size_t active_io_ = 0;     // ref'd, started IoWatchers
-  std::size_t live_ = 0;          // started, not yet dead spawned greenlets
+  std::size_t active_io_ = 0;  // ref'd, started IoWatchers
+  std::size_t live_ = 0;       // started, not yet dead spawned greenlets
   StackPool stacks_;
   std::shared_ptr<Greenlet> main_;
   std::shared_ptr<Greenlet> hub_greenlet_;
@@ -126,6 +126,8 @@ class Hub {
 };
 
 // gevent's names for the current hub and its clock.
-inline Hub& get_hub() { return Hub::current(); }
+inline Hub& get_hub() {
+  return Hub::current();
+}
 
 }  // namespace green

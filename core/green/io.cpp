@@ -11,7 +11,8 @@
 
 namespace green {
 
-IoWatcher::IoWatcher(int fd, Callback on_ready) : IoWatcher(Hub::current(), fd, std::move(on_ready)) {}
+IoWatcher::IoWatcher(int fd, Callback on_ready)
+    : IoWatcher(Hub::current(), fd, std::move(on_ready)) {}
 
 IoWatcher::IoWatcher(Hub& hub, int fd, Callback on_ready)
     : hub_(&hub), fd_(fd), on_ready_(std::move(on_ready)) {}

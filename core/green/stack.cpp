@@ -45,7 +45,9 @@ void forget_guard(const char* low) {
   }
 }
 
-[[maybe_unused]] void on_segv(int signum, siginfo_t* info, void*) {
+struct sigaction g_previous_segv {};
+
+[[maybe_unused]] void on_segv(int signum, siginfo_t* info, void* context) {
   if (is_guard_page_address(info->si_addr)) {
     static const char message[] =
         "green: stack overflow in a greenlet (guard page hit); "
@@ -53,7 +55,16 @@ void forget_guard(const char* low) {
     ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
     (void)ignored;
   }
-  // Re-raise with the default action so the process dies with SIGSEGV (and a core).
+  // Chain to whoever had SIGSEGV before (a test framework, a crash reporter), else
+  // die of SIGSEGV with the default action (and a core dump).
+  if (g_previous_segv.sa_flags & SA_SIGINFO) {
+    g_previous_segv.sa_sigaction(signum, info, context);
+    return;
+  }
+  if (g_previous_segv.sa_handler != SIG_DFL && g_previous_segv.sa_handler != SIG_IGN) {
+    g_previous_segv.sa_handler(signum);
+    return;
+  }
   signal(signum, SIG_DFL);
   raise(signum);
 }
@@ -62,14 +73,11 @@ void install_overflow_handler() {
 #if !defined(GREEN_SANITIZE_ADDRESS)  // ASan reports stack overflows itself
   static std::once_flag once;
   std::call_once(once, [] {
-    struct sigaction previous {};
-    sigaction(SIGSEGV, nullptr, &previous);
-    if (previous.sa_handler != SIG_DFL) return;  // someone else owns SIGSEGV
     struct sigaction action {};
     action.sa_sigaction = on_segv;
     action.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGSEGV, &action, nullptr);
+    sigaction(SIGSEGV, &action, &g_previous_segv);
   });
   // The handler must run on an alternate stack: the faulting one is exhausted.
   thread_local bool has_altstack = false;

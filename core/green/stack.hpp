@@ -9,8 +9,8 @@
 namespace green {
 
 struct Stack {
-  void* base = nullptr;   // lowest usable address (just above the guard page)
-  std::size_t size = 0;   // usable bytes, excluding the guard page
+  void* base = nullptr;  // lowest usable address (just above the guard page)
+  std::size_t size = 0;  // usable bytes, excluding the guard page
   void* top() const { return static_cast<char*>(base) + size; }
 };
 

@@ -23,14 +23,18 @@ Timeout::Timeout(std::optional<double> seconds, std::exception_ptr error, bool s
   if (start_now) start();
 }
 
-Timeout::~Timeout() { cancel(); }
+Timeout::~Timeout() {
+  cancel();
+}
 
 void Timeout::start() {
   owner_ = &getcurrent();
   if (seconds_) timer_.start(*seconds_);
 }
 
-void Timeout::cancel() noexcept { timer_.cancel(); }
+void Timeout::cancel() noexcept {
+  timer_.cancel();
+}
 
 void Timeout::fire() {
   if (owner_ == nullptr || owner_->dead()) return;

@@ -21,8 +21,9 @@ class Timeout {
   explicit Timeout(std::optional<double> seconds, bool start = true);
   // Throws `error` instead of TimeoutError when it fires.
   Timeout(std::optional<double> seconds, std::exception_ptr error, bool start = true);
-  template <class E, class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, std::exception_ptr> &&
-                                              !std::is_same_v<std::decay_t<E>, bool>>>
+  template <class E,
+            class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, std::exception_ptr> &&
+                                     !std::is_same_v<std::decay_t<E>, bool>>>
   Timeout(std::optional<double> seconds, E&& error, bool start = true)
       : Timeout(seconds, std::make_exception_ptr(std::forward<E>(error)), start) {}
   ~Timeout();

@@ -13,7 +13,9 @@ Timer::Timer(std::function<void()> on_expiry) : Timer(Hub::current(), std::move(
 Timer::Timer(Hub& hub, std::function<void()> on_expiry)
     : hub_(&hub), on_expiry_(std::move(on_expiry)) {}
 
-Timer::~Timer() { cancel(); }
+Timer::~Timer() {
+  cancel();
+}
 
 void Timer::start(double seconds) {
   cancel();

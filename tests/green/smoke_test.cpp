@@ -20,17 +20,27 @@ TEST_CASE("foo/bar switch order through sleep(0)", "[greenlet]") {
     log.push_back("back in bar");
   });
   green::joinall({foo, bar});
-  CHECK(log == std::vector<std::string>{"running in foo", "running in bar", "back in foo",
-                                        "back in bar"});
+  CHECK(log ==
+        std::vector<std::string>{"running in foo", "running in bar", "back in foo", "back in bar"});
 }
 
 TEST_CASE("virtual clock makes sleeps exact", "[hub]") {
   green::Hub hub(green::Hub::Options{.virtual_clock = true});
   double start = hub.now();
   std::vector<int> order;
-  auto a = green::spawn([&] { green::sleep(0.3); order.push_back(3); });
-  auto b = green::spawn([&] { green::sleep(0.1); order.push_back(1); });
-  auto c = green::spawn([&] { green::sleep(0.2); order.push_back(2); return 42; });
+  auto a = green::spawn([&] {
+    green::sleep(0.3);
+    order.push_back(3);
+  });
+  auto b = green::spawn([&] {
+    green::sleep(0.1);
+    order.push_back(1);
+  });
+  auto c = green::spawn([&] {
+    green::sleep(0.2);
+    order.push_back(2);
+    return 42;
+  });
   green::joinall({a, b, c});
   CHECK(order == std::vector<int>{1, 2, 3});
   CHECK(hub.now() - start == Approx(0.3));
