@@ -64,7 +64,13 @@ void TimerHeap::fire_due(double now) {
     Timer* timer = heap_.front();
     if (timer->deadline_ > now || timer->sequence_ >= limit) break;
     remove(*timer);
-    timer->on_expiry_();
+    Hub& hub = timer->hub();
+    try {
+      timer->on_expiry_();
+    } catch (...) {
+      // Like any hub callback: reported, never allowed to stop the loop.
+      hub.handle_error(hub.current_greenlet(), std::current_exception());
+    }
   }
 }
 
