@@ -2,10 +2,15 @@
 // blocking primitive (gevent's API in C++).
 #pragma once
 
+#include "green/event.hpp"
 #include "green/exceptions.hpp"
+#include "green/group.hpp"
 #include "green/greenlet.hpp"
 #include "green/hub.hpp"
 #include "green/io.hpp"
+#include "green/pool.hpp"
+#include "green/queue.hpp"
+#include "green/semaphore.hpp"
 #include "green/timeout.hpp"
 #include "green/timer.hpp"
 #include "green/waiter.hpp"

@@ -161,7 +161,8 @@ using GreenletPtr = std::shared_ptr<GreenletOf<T>>;
 // Creates a greenlet for fn(args...) without starting it (gevent.Greenlet(fn, *args)).
 template <class Fn, class... Args>
 auto make_greenlet(Fn&& fn, Args&&... args) {
-  using Result = std::invoke_result_t<std::decay_t<Fn>, std::decay_t<Args>...>;
+  // The body calls the stored copies as lvalues, so that is what the result is of.
+  using Result = std::invoke_result_t<std::decay_t<Fn>&, std::decay_t<Args>&...>;
   auto body = [fn = std::forward<Fn>(fn),
                tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable -> Result {
     return std::apply(fn, tuple);

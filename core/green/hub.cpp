@@ -55,6 +55,8 @@ Hub::Hub(Options options)
   // loop turn into at most one epoll_ctl.
   event_config_set_flag(config, EVENT_BASE_FLAG_NOLOCK);
   event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  // libevent's default coarse clock wakes up to ~4 ms early: the loop would spin.
+  event_config_set_flag(config, EVENT_BASE_FLAG_PRECISE_TIMER);
   base_ = event_base_new_with_config(config);
   event_config_free(config);
   if (base_ == nullptr) throw std::runtime_error("green: event_base_new failed");
@@ -224,13 +226,17 @@ void Hub::run_ready() {
 
 void Hub::poll(bool may_block) {
   event_base* base = as_base(base_);
+  // EVLOOP_NONBLOCK alone keeps looping while each pass finds active events, so a
+  // level-triggered fd whose waiter has not run yet would spin here forever;
+  // with EVLOOP_ONCE it is one pass.
+  constexpr int kNonBlocking = EVLOOP_NONBLOCK | EVLOOP_ONCE;
   if (!may_block) {
-    event_base_loop(base, EVLOOP_NONBLOCK);
+    event_base_loop(base, kNonBlocking);
     return;
   }
   if (options_.virtual_clock) {
     std::uint64_t before = events_seen_;
-    event_base_loop(base, EVLOOP_NONBLOCK);
+    event_base_loop(base, kNonBlocking);
     if (events_seen_ == before && ready_.empty() && !timers_->empty()) {
       now_ = std::max(now_, timers_->top()->deadline());
     }
@@ -240,7 +246,7 @@ void Hub::poll(bool may_block) {
   if (Timer* next = timers_->top()) {
     double delay = next->deadline() - monotonic_seconds();
     if (delay <= 0) {
-      event_base_loop(base, EVLOOP_NONBLOCK);
+      event_base_loop(base, kNonBlocking);
       return;
     }
     timeval tv{};
