@@ -1,6 +1,7 @@
 # One imported target per dependency, all from Debian's packages (see README.md
 # beside this file): deps::event, deps::boost_context, deps::curl, deps::cares,
-# deps::cli11, deps::catch2. Project code links these names only.
+# deps::cli11, deps::catch2, deps::zlib (the test server's /gzip route). Project
+# code links these names only.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 
@@ -19,6 +20,10 @@ target_link_libraries(deps::curl INTERFACE PkgConfig::LIBCURL)
 pkg_check_modules(LIBCARES REQUIRED IMPORTED_TARGET libcares>=1.18)
 add_library(deps::cares INTERFACE IMPORTED)
 target_link_libraries(deps::cares INTERFACE PkgConfig::LIBCARES)
+
+find_package(ZLIB 1.2 REQUIRED)
+add_library(deps::zlib INTERFACE IMPORTED)
+target_link_libraries(deps::zlib INTERFACE ZLIB::ZLIB)
 
 find_package(CLI11 2.1 REQUIRED)
 add_library(deps::cli11 INTERFACE IMPORTED)

@@ -9,7 +9,7 @@ packages=(
   g++ cmake ninja-build pkg-config make git ca-certificates
   # libraries (see third_party/README.md)
   libevent-dev libboost-context-dev libcurl4-openssl-dev libc-ares-dev
-  libcli11-dev catch2
+  libcli11-dev catch2 zlib1g-dev
   # test and benchmark peers / servers
   dnsmasq-base nginx-light nghttp2-server curl groff-base procps
 )
