@@ -34,6 +34,9 @@ class SocketTimeout : public std::system_error {
   explicit SocketTimeout(const std::string& what);
 };
 
+// One greenlet at a time may wait to read, and one to write, on a socket (a second
+// concurrent waiter is a UsageError, as gevent's ConcurrentObjectUseError). A
+// Socket binds to this thread's hub on its first wait and must not outlive it.
 class Socket {
  public:
   enum class Shutdown { read, write, both };
