@@ -1,0 +1,508 @@
+// Client::fetch as straight-line code in the calling greenlet: validate the URL,
+// then per hop resolve the host through net::Resolver, run one libcurl transfer on
+// the hub and wait for it, and follow a redirect with CURLU. Timeouts of the whole
+// fetch and stalls are this greenlet's own waits; libcurl only times connects.
+#include "net/client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <unordered_map>
+#include <utility>
+
+#include "green/hub.hpp"
+#include "net/detail/multi.hpp"
+#include "net/detail/proxy.hpp"
+#include "net/detail/transfer.hpp"
+#include "net/error.hpp"
+#include "net/url.hpp"
+
+namespace gfetch::net {
+namespace detail {
+namespace {
+
+// libcurl's global state, set up once before the first handle of the process.
+void ensure_curl_initialised() {
+  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (init != CURLE_OK) throw std::runtime_error("net: curl_global_init failed");
+}
+
+bool same_origin(const Url& a, const Url& b) noexcept {
+  return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
+}
+
+// Credentials stay with the origin they were meant for (curl does the same).
+Headers without_credentials(const Headers& headers) {
+  Headers kept;
+  for (const Header& header : headers) {
+    std::string name = header.name;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (name != "authorization" && name != "cookie") kept.push_back(header);
+  }
+  return kept;
+}
+
+double seconds_between(curl_off_t from_us, curl_off_t to_us) noexcept {
+  return to_us > from_us ? static_cast<double>(to_us - from_us) / 1e6 : 0.0;
+}
+
+std::string http_version_name(long version) {
+  switch (version) {
+    case CURL_HTTP_VERSION_1_0:
+      return "1.0";
+    case CURL_HTTP_VERSION_1_1:
+      return "1.1";
+    case CURL_HTTP_VERSION_2_0:
+      return "2";
+    case CURL_HTTP_VERSION_3:
+      return "3";
+    default:
+      return "";
+  }
+}
+
+// The addresses a request's "host:port:addr,..." override gives `host`:`port`, or
+// empty when none matches. Hosts compare case-insensitively.
+std::string override_for(const std::vector<std::string>& overrides, const std::string& host,
+                         int port) {
+  const std::string port_text = std::to_string(port);
+  for (const std::string& entry : overrides) {
+    std::size_t first = entry.find(':');
+    std::size_t second = first == std::string::npos ? first : entry.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    if (entry.compare(first + 1, second - first - 1, port_text) != 0) continue;
+    if (first != host.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < first && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(entry[i])) ==
+             std::tolower(static_cast<unsigned char>(host[i]));
+    }
+    if (same) return entry.substr(second + 1);
+  }
+  return {};
+}
+
+void fail(Response& response, std::error_code error, std::string message = {}) {
+  response.error = error;
+  response.error_message = message.empty() ? error.message() : std::move(message);
+}
+
+}  // namespace
+
+// The client's state, shared by every fetch in flight so that destroying the
+// Client while greenlets are still inside fetch() leaves them a live object.
+class ClientCore {
+ public:
+  ClientCore(green::Hub& hub, Resolver* shared, Client::Options options)
+      : hub_(&hub),
+        options_(std::move(options)),
+        owned_resolver_(shared ? nullptr : std::make_unique<Resolver>(hub, options_.resolver)),
+        resolver_(shared ? shared : owned_resolver_.get()),
+        proxies_(ProxyConfig::load(options_.proxy, options_.no_proxy)),
+        multi_(hub, Multi::Limits{static_cast<long>(options_.max_connections),
+                                  static_cast<long>(options_.max_connections_per_host),
+                                  static_cast<long>(options_.max_idle_connections)}) {}
+
+  Response fetch(const Request& request);
+  // Ends every fetch in flight with errc::cancelled (from ~Client).
+  void close() noexcept;
+  Client::Stats stats() const noexcept { return stats_; }
+
+ private:
+  // The state of one fetch that its hops share.
+  struct Fetch {
+    const Request* request;
+    Url url;
+    std::string method;
+    bool send_body;
+    Headers stripped_headers;  // the request's, minus credentials after a cross-origin hop
+    bool strip_credentials = false;
+    std::optional<double> deadline;
+    BodyWriter writer;
+    Response response;
+  };
+
+  // libcurl before 8.0.0 breaks a reused h2c prior-knowledge connection (curl
+  // issue 10634: it stacks a second HTTP/2 layer on it). Transfers that would reuse
+  // one ask for CURL_HTTP_VERSION_2_0 instead, which reuses it correctly; only a
+  // transfer that opens the connection asks for prior knowledge.
+  struct H2cOrigin {
+    int opening = 0;  // transfers in flight that open a connection to it
+    curl_socket_t socket = CURL_SOCKET_BAD;
+    std::uint64_t serial = 0;  // Multi::socket_serial of that connection
+  };
+
+  void run_hop(Fetch& fetch);
+  void transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries);
+  // The origin whose h2c connection this hop opens, or null (none, or reused).
+  H2cOrigin* plan_h2c(const Fetch& fetch, const std::string& proxy, Hop& hop);
+  std::error_code resolve_into(const std::string& host, int port, Fetch& fetch, Slist& entries);
+  std::error_code wait(Transfer& transfer, const Fetch& fetch);
+  void record(Fetch& fetch, const Transfer& transfer, CURL* easy);
+  bool follow_redirect(Fetch& fetch);
+  void link(Transfer& transfer) noexcept;
+  void unlink(Transfer& transfer) noexcept;
+
+  green::Hub* hub_;
+  Client::Options options_;
+  std::unique_ptr<Resolver> owned_resolver_;
+  Resolver* resolver_;
+  ProxyConfig proxies_;
+  Multi multi_;
+  Transfer* in_flight_ = nullptr;  // transfers added to multi_, for close()
+  bool h2c_workaround_ = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+  std::unordered_map<std::string, H2cOrigin> h2c_;  // by "host:port"
+  bool closed_ = false;
+  Client::Stats stats_;
+};
+
+Response ClientCore::fetch(const Request& request) {
+  hub_->update_now();
+  const double started = hub_->now();
+  ++stats_.in_flight;
+  Fetch fetch{&request, {}, request.method, false, {}, false, {}, BodyWriter(request.sink), {}};
+  if (request.timeouts.total) fetch.deadline = started + *request.timeouts.total;
+  std::string why;
+  std::optional<Url> url = parse_url(request.url, &why);
+  if (!url) {
+    fail(fetch.response, errc::invalid_url, "invalid URL \"" + request.url + "\": " + why);
+  } else {
+    fetch.url = std::move(*url);
+    fetch.response.url = fetch.url.href;
+    fetch.send_body = !request.body.empty() || fetch.method == "POST" || fetch.method == "PUT" ||
+                      fetch.method == "PATCH";
+    try {
+      do {
+        run_hop(fetch);
+      } while (!fetch.response.error && follow_redirect(fetch));
+    } catch (...) {
+      --stats_.in_flight;  // killed or timed out: the guards have removed the transfer
+      throw;
+    }
+    if (!fetch.response.error) {
+      if (std::error_code error = fetch.writer.close()) {
+        fail(fetch.response, error, "cannot write " + request.sink.path);
+      }
+    }
+  }
+  if (fetch.request->sink.kind == BodySink::Kind::memory) {
+    fetch.response.body = fetch.writer.take_memory();
+  }
+  hub_->update_now();
+  fetch.response.timings.total = hub_->now() - started;
+  --stats_.in_flight;
+  ++stats_.fetches;
+  return std::move(fetch.response);
+}
+
+void ClientCore::run_hop(Fetch& fetch) {
+  const Request& request = *fetch.request;
+  Response& response = fetch.response;
+  if (closed_) return fail(response, errc::cancelled, "the client was closed");
+
+  // DNS first, through the resolver; libcurl gets the answers as CURLOPT_RESOLVE.
+  const std::string& proxy = proxies_.choose(fetch.url, request.proxy);
+  Slist entries;
+  std::optional<Url> proxy_url;
+  if (!proxy.empty()) {
+    proxy_url = parse_proxy_url(proxy);
+    if (!proxy_url) return fail(response, errc::invalid_url, "invalid proxy \"" + proxy + "\"");
+    if (std::error_code error = resolve_into(proxy_url->host, proxy_url->port, fetch, entries)) {
+      return fail(response, error == errc::dns_not_found ? errc::connect_failed : error,
+                  "cannot resolve proxy " + proxy_url->host + ": " + error.message());
+    }
+  }
+  if (!proxy_url || !proxy_resolves_names(proxy_url->scheme)) {
+    if (std::error_code error = resolve_into(fetch.url.host, fetch.url.port, fetch, entries)) {
+      return fail(response, error, error.message() + ": " + fetch.url.host);
+    }
+  }
+  if (fetch.deadline && hub_->now() >= *fetch.deadline) {
+    return fail(response, errc::total_timeout);
+  }
+  if (closed_) return fail(response, errc::cancelled, "the client was closed");
+  if (std::error_code error = fetch.writer.open()) {
+    return fail(response, error, "cannot open " + request.sink.path + ": " + std::strerror(errno));
+  }
+  transfer(fetch, proxy, entries.get());
+}
+
+void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries) {
+  const Request& request = *fetch.request;
+  Response& response = fetch.response;
+  Transfer transfer(*hub_, fetch.writer);
+  transfer.follow_redirects = request.redirects.follow;
+  transfer.body_limit = fetch.writer.limit(request.max_body_size.value_or(UINT64_MAX));
+  transfer.header_limit = request.max_header_size;
+  Slist headers;
+  for (const Header& header : fetch.strip_credentials ? fetch.stripped_headers : request.headers) {
+    if (!append(headers,
+                header.value.empty() ? header.name + ";" : header.name + ": " + header.value)) {
+      return fail(response, errc::other, "out of memory");
+    }
+  }
+  const std::string& user_agent = request.user_agent ? *request.user_agent : options_.user_agent;
+  Hop hop{&request,      &fetch.url.href, &fetch.method, fetch.send_body ? &request.body : nullptr,
+          headers.get(), entries,         &proxy,        &user_agent,
+          &transfer};
+  H2cOrigin* opens_h2c = plan_h2c(fetch, proxy, hop);
+  struct Opening {  // counts the transfers opening an h2c connection to an origin
+    H2cOrigin* origin;
+    explicit Opening(H2cOrigin* o) : origin(o) {
+      if (origin) ++origin->opening;
+    }
+    ~Opening() {
+      if (origin) --origin->opening;
+    }
+  } opening(opens_h2c);
+
+  // Declared in this order so that unwinding (kill, green::Timeout) removes the
+  // handle from the multi before the pool gets it back and before `transfer` dies.
+  struct Lease {
+    Multi& multi;
+    std::unique_ptr<Easy> easy;
+    bool dirty;
+    ~Lease() {
+      if (easy) multi.release(std::move(easy), dirty);
+    }
+  } lease{multi_, multi_.acquire(), !request.tls.ca_file.empty()};
+  if (!lease.easy) return fail(response, errc::other, "curl_easy_init failed");
+  CURL* easy = lease.easy->handle;
+  if (CURLcode code = configure_easy(*lease.easy, hop); code != CURLE_OK) {
+    return fail(response, outcome_error(code, transfer, easy), curl_easy_strerror(code));
+  }
+  struct Attached {
+    ClientCore& core;
+    Transfer& transfer;
+    CURL* easy;
+    ~Attached() {
+      core.multi_.remove(easy);
+      core.unlink(transfer);
+    }
+  };
+  if (CURLMcode code = multi_.add(easy); code != CURLM_OK) {
+    return fail(response, errc::other, curl_multi_strerror(code));
+  }
+  std::error_code waited;
+  {
+    link(transfer);
+    Attached attached{*this, transfer, easy};
+    waited = wait(transfer, fetch);
+    if (opens_h2c && transfer.done && transfer.result == CURLE_OK) {
+      // The connection stays in libcurl's cache: later transfers ask to reuse it.
+      curl_socket_t socket = CURL_SOCKET_BAD;
+      curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &socket);
+      opens_h2c->socket = socket;
+      opens_h2c->serial = multi_.socket_serial(socket);
+    }
+  }
+  ++stats_.transfers;
+  record(fetch, transfer, easy);
+  if (waited) return fail(response, waited);
+  if (std::error_code error = outcome_error(transfer.result, transfer, easy)) {
+    fail(response, error, outcome_message(transfer, lease.easy->error));
+  }
+}
+
+ClientCore::H2cOrigin* ClientCore::plan_h2c(const Fetch& fetch, const std::string& proxy,
+                                            Hop& hop) {
+  if (!h2c_workaround_ || fetch.request->http_version != HttpVersion::http2_prior_knowledge ||
+      !proxy.empty() || fetch.url.scheme != "http") {
+    return nullptr;
+  }
+  H2cOrigin& origin = h2c_[fetch.url.host + ":" + std::to_string(fetch.url.port)];
+  // A connection being opened (PIPEWAIT makes this transfer wait for it) or one
+  // still open: reuse it.
+  hop.reuse_h2c = origin.opening > 0 ||
+                  (origin.serial != 0 && multi_.socket_serial(origin.socket) == origin.serial);
+  return hop.reuse_h2c ? nullptr : &origin;
+}
+
+std::error_code ClientCore::resolve_into(const std::string& host, int port, Fetch& fetch,
+                                         Slist& entries) {
+  if (is_ip_literal(host)) return {};
+  std::string prefix = "+" + host + ":" + std::to_string(port) + ":";
+  if (std::string given = override_for(fetch.request->resolve, host, port); !given.empty()) {
+    return append(entries, prefix + given) ? std::error_code{} : errc::other;
+  }
+  std::optional<double> timeout = fetch.request->timeouts.dns;
+  bool total_binds = false;
+  if (fetch.deadline) {
+    double left = std::max(0.0, *fetch.deadline - hub_->now());
+    if (!timeout || left < *timeout) {
+      timeout = left;
+      total_binds = true;
+    }
+  }
+  const double asked = hub_->now();
+  ResolveResult result = resolver_->resolve(host, timeout);
+  fetch.response.timings.dns += hub_->now() - asked;
+  if (result.error) {
+    return total_binds && result.error == errc::dns_timeout ? errc::total_timeout : result.error;
+  }
+  if (result.addresses.empty()) return errc::dns_not_found;
+  // "+host:port:addr,[v6addr]": '+' lets the entry expire from libcurl's DNS cache
+  // like its own would; the next hop or fetch adds a fresh one anyway.
+  std::string entry = std::move(prefix);
+  for (std::size_t i = 0; i < result.addresses.size(); ++i) {
+    const std::string& address = result.addresses[i];
+    if (i > 0) entry += ',';
+    entry += address.find(':') != std::string::npos ? "[" + address + "]" : address;
+  }
+  if (!append(entries, entry)) return errc::other;
+  return {};
+}
+
+std::error_code ClientCore::wait(Transfer& transfer, const Fetch& fetch) {
+  const std::optional<double> stall = fetch.request->timeouts.stall;
+  while (!transfer.done) {
+    const double now = hub_->now();
+    std::optional<double> wake_at = fetch.deadline;
+    if (stall) {
+      // Silence counts once the connection is ready; until then the connect
+      // timeout rules, and the stall clock is only looked at every period.
+      double check = transfer.connected ? transfer.last_activity + *stall : now + *stall;
+      wake_at = wake_at ? std::min(*wake_at, check) : check;
+    }
+    transfer.waiter.reset();
+    if (wake_at) {
+      transfer.waiter.wait(std::max(0.0, *wake_at - now));
+    } else {
+      transfer.waiter.wait();
+    }
+    if (transfer.done) break;
+    if (transfer.cancelled) return errc::cancelled;
+    const double later = hub_->now();
+    if (fetch.deadline && later >= *fetch.deadline) return errc::total_timeout;
+    if (stall && transfer.connected && later - transfer.last_activity >= *stall) {
+      return errc::stall_timeout;
+    }
+  }
+  return {};
+}
+
+void ClientCore::record(Fetch& fetch, const Transfer& transfer, CURL* easy) {
+  Response& response = fetch.response;
+  long status = 0;
+  long header_size = 0;
+  curl_off_t downloaded = 0;
+  long connects = 0;
+  long version = 0;
+  char* ip = nullptr;
+  long port = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &header_size);
+  curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &downloaded);
+  curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+  curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip);
+  curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &port);
+  response.status = status != 0 ? static_cast<int>(status) : transfer.status;
+  response.headers = transfer.headers;
+  response.bytes_received = transfer.body_bytes;
+  response.bytes_on_wire += static_cast<std::uint64_t>(header_size) +
+                            static_cast<std::uint64_t>(std::max<curl_off_t>(downloaded, 0));
+  response.http_version = http_version_name(version);
+  response.remote_ip = ip != nullptr ? ip : "";
+  response.remote_port = static_cast<int>(port);
+  stats_.connections_opened += static_cast<std::uint64_t>(connects);
+
+  curl_off_t lookup = 0, connect = 0, tls = 0, ready = 0, first_byte = 0;
+  curl_easy_getinfo(easy, CURLINFO_NAMELOOKUP_TIME_T, &lookup);
+  curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect);
+  curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+  curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &ready);
+  curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &first_byte);
+  response.timings.connect = seconds_between(lookup, connect);
+  response.timings.tls = tls > 0 ? seconds_between(connect, tls) : 0.0;
+  response.timings.first_byte = seconds_between(ready, first_byte);
+}
+
+bool ClientCore::follow_redirect(Fetch& fetch) {
+  const Request& request = *fetch.request;
+  Response& response = fetch.response;
+  const int status = response.status;
+  if (!request.redirects.follow) return false;
+  if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+    return false;
+  }
+  const std::string* location = response.header("location");
+  if (location == nullptr) return false;
+  if (response.redirects >= request.redirects.max_hops) {
+    fail(response, errc::too_many_redirects,
+         "more than " + std::to_string(request.redirects.max_hops) + " redirects");
+    return false;
+  }
+  std::string why;
+  std::optional<Url> next = resolve_url(fetch.url.href, *location, &why);
+  if (!next) {
+    fail(response, errc::invalid_url, "bad redirect to \"" + *location + "\": " + why);
+    return false;
+  }
+  // What curl does: 303 turns anything but HEAD into GET; 301/302 turn POST into GET.
+  if ((status == 303 && fetch.method != "HEAD") ||
+      ((status == 301 || status == 302) && fetch.method == "POST")) {
+    fetch.method = "GET";
+    fetch.send_body = false;
+  }
+  if (!fetch.strip_credentials && !same_origin(fetch.url, *next)) {
+    fetch.stripped_headers = without_credentials(request.headers);
+    fetch.strip_credentials = true;
+  }
+  fetch.url = std::move(*next);
+  response.url = fetch.url.href;
+  ++response.redirects;
+  return true;
+}
+
+void ClientCore::link(Transfer& transfer) noexcept {
+  transfer.next = in_flight_;
+  if (in_flight_ != nullptr) in_flight_->prev = &transfer;
+  in_flight_ = &transfer;
+}
+
+void ClientCore::unlink(Transfer& transfer) noexcept {
+  if (transfer.prev != nullptr) transfer.prev->next = transfer.next;
+  if (transfer.next != nullptr) transfer.next->prev = transfer.prev;
+  if (in_flight_ == &transfer) in_flight_ = transfer.next;
+  transfer.prev = transfer.next = nullptr;
+}
+
+void ClientCore::close() noexcept {
+  closed_ = true;
+  for (Transfer* transfer = in_flight_; transfer != nullptr; transfer = transfer->next) {
+    transfer->cancelled = true;
+    transfer->waiter.wake();
+  }
+}
+
+}  // namespace detail
+
+Client::Client(green::Hub& hub, Options options) {
+  detail::ensure_curl_initialised();
+  core_ = std::make_shared<detail::ClientCore>(hub, nullptr, std::move(options));
+}
+
+Client::Client(green::Hub& hub, Resolver& resolver, Options options) {
+  detail::ensure_curl_initialised();
+  core_ = std::make_shared<detail::ClientCore>(hub, &resolver, std::move(options));
+}
+
+Client::~Client() {
+  core_->close();
+}
+
+Response Client::fetch(const Request& request) {
+  std::shared_ptr<detail::ClientCore> core = core_;  // lives until this fetch returns
+  return core->fetch(request);
+}
+
+Client::Stats Client::stats() const noexcept {
+  return core_->stats();
+}
+
+}  // namespace gfetch::net

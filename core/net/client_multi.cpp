@@ -1,0 +1,218 @@
+// detail::Multi: libcurl's multi_socket interface on hub watchers and a hub timer.
+// A socket's watcher lives from libcurl's first interest in it until libcurl closes
+// it (CURLOPT_CLOSESOCKETFUNCTION), so a keep-alive connection going idle and busy
+// again costs no watcher churn; an idle one that turns readable is unwatched then.
+#include "net/detail/multi.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "green/hub.hpp"
+#include "net/detail/transfer.hpp"
+
+namespace gfetch::net::detail {
+
+struct Multi::Socket {
+  Socket(green::Hub& hub, int fd, Multi& multi, std::uint64_t serial_number)
+      : watcher(hub, fd, [this, &multi](int events) { multi.on_ready(*this, events); }),
+        serial(serial_number) {}
+  green::IoWatcher watcher;
+  std::uint64_t serial;
+  bool wanted = false;  // libcurl wants events now (false after CURL_POLL_REMOVE)
+};
+
+namespace {
+
+constexpr long kInitialIdleCap = 64;
+
+}  // namespace
+
+Multi::Multi(green::Hub& hub, const Limits& limits)
+    : hub_(&hub), multi_(curl_multi_init()), timer_(hub, [this] { on_timeout(); }) {
+  if (multi_ == nullptr) throw std::runtime_error("net: curl_multi_init failed");
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Multi::on_socket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Multi::on_timer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, limits.max_connections);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, limits.max_connections_per_host);
+  idle_cap_auto_ = limits.max_idle_connections == 0;
+  idle_cap_ = idle_cap_auto_ ? kInitialIdleCap : limits.max_idle_connections;
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, idle_cap_);
+  timer_.set_ref(false);
+}
+
+Multi::~Multi() {
+  // Closing the cached connections calls on_socket / on_close_socket: sockets_ and
+  // timer_ are still alive here.
+  curl_multi_cleanup(multi_);
+  for (const std::unique_ptr<Easy>& easy : pool_) curl_easy_cleanup(easy->handle);
+  sockets_.clear();
+  closed_.clear();
+}
+
+std::unique_ptr<Easy> Multi::acquire() {
+  if (!pool_.empty()) {
+    std::unique_ptr<Easy> easy = std::move(pool_.back());
+    pool_.pop_back();
+    return easy;
+  }
+  auto easy = std::make_unique<Easy>();
+  easy->handle = curl_easy_init();
+  if (easy->handle == nullptr) return nullptr;
+  setup(*easy);
+  return easy;
+}
+
+void Multi::setup(Easy& easy) noexcept {
+  easy.sticky.valid = false;
+  init_easy(easy.handle);
+  curl_easy_setopt(easy.handle, CURLOPT_ERRORBUFFER, easy.error);
+  curl_easy_setopt(easy.handle, CURLOPT_CLOSESOCKETFUNCTION, &Multi::on_close_socket);
+  curl_easy_setopt(easy.handle, CURLOPT_CLOSESOCKETDATA, this);
+}
+
+void Multi::release(std::unique_ptr<Easy> easy, bool dirty) noexcept {
+  if (dirty) {
+    curl_easy_reset(easy->handle);
+    setup(*easy);
+  }
+  try {
+    pool_.push_back(std::move(easy));
+  } catch (...) {
+    curl_easy_cleanup(easy->handle);
+  }
+}
+
+CURLMcode Multi::add(CURL* easy) {
+  bury_closed();
+  if (idle_cap_auto_ && static_cast<long>(active_ + 1) > idle_cap_) {
+    // A cache smaller than the concurrency closes connections the next fetches
+    // would have reused.
+    idle_cap_ = std::max(idle_cap_ * 2, static_cast<long>(active_ + 1));
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, idle_cap_);
+  }
+  CURLMcode code = curl_multi_add_handle(multi_, easy);
+  if (code == CURLM_OK && active_++ == 0) timer_.set_ref(true);
+  return code;
+}
+
+void Multi::remove(CURL* easy) noexcept {
+  curl_multi_remove_handle(multi_, easy);
+  if (--active_ == 0) timer_.set_ref(false);  // idle: curl's timer keeps no one waiting
+  bury_closed();
+}
+
+int Multi::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) noexcept {
+  try {
+    static_cast<Multi*>(self)->watch(fd, what);
+    return 0;
+  } catch (...) {
+    return -1;  // libcurl fails the transfers of this multi handle
+  }
+}
+
+int Multi::on_timer(CURLM*, long timeout_ms, void* self) noexcept {
+  auto* multi = static_cast<Multi*>(self);
+  try {
+    if (timeout_ms < 0) {
+      multi->timer_.cancel();
+    } else {
+      multi->timer_.start(static_cast<double>(timeout_ms) / 1000.0);
+    }
+    return 0;
+  } catch (...) {
+    return -1;
+  }
+}
+
+int Multi::on_close_socket(void* self, curl_socket_t fd) noexcept {
+  static_cast<Multi*>(self)->forget(fd);
+  return ::close(fd);
+}
+
+void Multi::watch(curl_socket_t fd, int what) {
+  std::size_t index = static_cast<std::size_t>(fd);
+  if (what == CURL_POLL_REMOVE) {
+    // Stays registered: the next transfer on this keep-alive connection asks for
+    // the same events again, and then nothing changes in the event loop.
+    if (index < sockets_.size() && sockets_[index]) {
+      sockets_[index]->wanted = false;
+      sockets_[index]->watcher.set_ref(false);
+    }
+    return;
+  }
+  int events = 0;
+  if (what & CURL_POLL_IN) events |= green::IoWatcher::kRead;
+  if (what & CURL_POLL_OUT) events |= green::IoWatcher::kWrite;
+  if (index >= sockets_.size()) sockets_.resize(index + 1);
+  if (!sockets_[index]) {
+    sockets_[index] = std::make_unique<Socket>(*hub_, fd, *this, next_serial_++);
+  }
+  Socket& socket = *sockets_[index];
+  socket.wanted = true;
+  socket.watcher.set_ref(true);
+  socket.watcher.start(events);
+}
+
+void Multi::forget(curl_socket_t fd) noexcept {
+  std::size_t index = static_cast<std::size_t>(fd);
+  if (index >= sockets_.size() || !sockets_[index]) return;
+  std::unique_ptr<Socket> socket = std::move(sockets_[index]);
+  socket->watcher.stop();  // before the fd closes
+  // Its own callback may be running (libcurl closes sockets from inside
+  // curl_multi_socket_action): destroy it later, outside any callback.
+  try {
+    closed_.push_back(std::move(socket));
+  } catch (...) {
+    (void)socket.release();  // stopped; leaking beats freeing a running callback
+  }
+}
+
+std::uint64_t Multi::socket_serial(curl_socket_t fd) const noexcept {
+  std::size_t index = static_cast<std::size_t>(fd);
+  return fd >= 0 && index < sockets_.size() && sockets_[index] ? sockets_[index]->serial : 0;
+}
+
+void Multi::bury_closed() noexcept {
+  closed_.clear();
+}
+
+void Multi::on_ready(Socket& socket, int events) {
+  if (!socket.wanted) {
+    // An idle keep-alive connection became readable (closed by the peer, most
+    // likely): stop watching it; libcurl notices when it next picks the connection.
+    socket.watcher.stop();
+    return;
+  }
+  bury_closed();  // never holds `socket`: a stopped watcher is not dispatched
+  int mask = 0;
+  if (events & green::IoWatcher::kRead) mask |= CURL_CSELECT_IN;
+  if (events & green::IoWatcher::kWrite) mask |= CURL_CSELECT_OUT;
+  int running = 0;
+  curl_multi_socket_action(multi_, socket.watcher.fd(), mask, &running);
+  deliver_finished();
+}
+
+void Multi::on_timeout() {
+  bury_closed();
+  int running = 0;
+  curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+  deliver_finished();
+}
+
+void Multi::deliver_finished() noexcept {
+  int left = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    char* owner = nullptr;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &owner);
+    if (owner != nullptr)
+      static_cast<Transfer*>(static_cast<void*>(owner))->finish(message->data.result);
+  }
+}
+
+}  // namespace gfetch::net::detail

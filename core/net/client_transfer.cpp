@@ -1,0 +1,359 @@
+// One hop's libcurl side: the easy handle's options, the write / header /
+// pre-request callbacks, and what its outcome means as an errc. The callbacks run
+// on the hub inside libcurl: they record bytes and headers in the Transfer and
+// return; only Multi wakes the greenlet.
+#include "net/detail/transfer.hpp"
+
+#include <cerrno>
+#include <string>
+#include <string_view>
+
+#include "green/hub.hpp"
+#include "net/error.hpp"
+
+namespace gfetch::net::detail {
+namespace {
+
+constexpr std::size_t kFileBuffer = 256 * 1024;
+
+std::string_view trim(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
+                           text.back() == '\n')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+bool is_redirect(int status) noexcept {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// "HTTP/1.1 200 OK", "HTTP/2 404": the three digits after the first space.
+int parse_status(std::string_view line) noexcept {
+  std::size_t space = line.find(' ');
+  if (space == std::string_view::npos || line.size() < space + 4) return 0;
+  int status = 0;
+  for (std::size_t i = space + 1; i < space + 4; ++i) {
+    if (line[i] < '0' || line[i] > '9') return 0;
+    status = status * 10 + (line[i] - '0');
+  }
+  return status;
+}
+
+void record_header_line(Transfer& transfer, std::string_view line) {
+  std::string_view content = trim(line);
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a 1xx, or the first): its headers replace any before.
+    transfer.status = parse_status(content);
+    transfer.headers.clear();
+    transfer.skip_body = false;
+    return;
+  }
+  if (content.empty()) {
+    // End of a header block. A redirect we are going to follow has a body nobody
+    // wants to keep.
+    transfer.skip_body = transfer.follow_redirects && is_redirect(transfer.status) &&
+                         find_header(transfer.headers, "location") != nullptr;
+    return;
+  }
+  if ((line.front() == ' ' || line.front() == '\t') && !transfer.headers.empty()) {
+    transfer.headers.back().value.append(" ").append(content);  // obsolete line folding
+    return;
+  }
+  std::size_t colon = content.find(':');
+  if (colon == std::string_view::npos) return;
+  transfer.headers.push_back(Header{std::string(trim(content.substr(0, colon))),
+                                    std::string(trim(content.substr(colon + 1)))});
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* self) noexcept {
+  auto* transfer = static_cast<Transfer*>(self);
+  std::size_t length = size * count;
+  transfer->last_activity = transfer->hub->now();
+  transfer->header_bytes += length;
+  if (transfer->header_bytes > transfer->header_limit) {
+    transfer->abort = Abort::headers_too_large;
+    return 0;
+  }
+  try {
+    record_header_line(*transfer, std::string_view(data, length));
+  } catch (...) {
+    transfer->abort = Abort::write_failed;
+    return 0;
+  }
+  return length;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* self) noexcept {
+  auto* transfer = static_cast<Transfer*>(self);
+  std::size_t length = size * count;
+  transfer->last_activity = transfer->hub->now();
+  if (transfer->skip_body) return length;
+  if (length > transfer->body_limit - transfer->body_bytes) {
+    transfer->abort = Abort::body_too_large;
+    return 0;
+  }
+  if (!transfer->writer->write(data, length)) {
+    transfer->abort = Abort::write_failed;
+    return 0;
+  }
+  transfer->body_bytes += length;
+  return length;
+}
+
+// Called once the connection is ready (new or reused, TLS done), before the
+// request is sent: from here on, silence counts as a stall.
+int on_connected(void* self, char*, char*, int, int) noexcept {
+  auto* transfer = static_cast<Transfer*>(self);
+  transfer->connected = true;
+  transfer->last_activity = transfer->hub->now();
+  return CURL_PREREQFUNC_OK;
+}
+
+long to_http_version(HttpVersion version) noexcept {
+  switch (version) {
+    case HttpVersion::http1_1:
+      return CURL_HTTP_VERSION_1_1;
+    case HttpVersion::http2:
+      return CURL_HTTP_VERSION_2_0;
+    case HttpVersion::http2_prior_knowledge:
+      return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    case HttpVersion::any:
+      break;
+  }
+  return CURL_HTTP_VERSION_2TLS;
+}
+
+long to_milliseconds(std::optional<double> seconds) noexcept {
+  if (!seconds) return 0;  // libcurl's default
+  double ms = *seconds * 1000.0;
+  return ms < 1 ? 1 : static_cast<long>(ms);
+}
+
+}  // namespace
+
+BodyWriter::~BodyWriter() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+std::error_code BodyWriter::open() {
+  if (sink_.kind != BodySink::Kind::file || file_ != nullptr) return {};
+  file_ = std::fopen(sink_.path.c_str(), "wbe");
+  if (file_ == nullptr) return errc::write_failed;
+  buffer_ = std::make_unique<char[]>(kFileBuffer);
+  std::setvbuf(file_, buffer_.get(), _IOFBF, kFileBuffer);
+  return {};
+}
+
+bool BodyWriter::write(const char* data, std::size_t size) noexcept {
+  switch (sink_.kind) {
+    case BodySink::Kind::discard:
+      return true;
+    case BodySink::Kind::memory:
+      try {
+        memory_.append(data, size);
+        return true;
+      } catch (...) {
+        return false;
+      }
+    case BodySink::Kind::file:
+      return file_ != nullptr && std::fwrite(data, 1, size, file_) == size;
+  }
+  return false;
+}
+
+std::error_code BodyWriter::close() {
+  if (file_ == nullptr) return {};
+  int status = std::fclose(file_);
+  file_ = nullptr;
+  return status == 0 ? std::error_code{} : errc::write_failed;
+}
+
+std::uint64_t BodyWriter::limit(std::uint64_t limit) const noexcept {
+  if (sink_.kind == BodySink::Kind::memory && sink_.memory_cap < limit) return sink_.memory_cap;
+  return limit;
+}
+
+Transfer::Transfer(green::Hub& hub_ref, BodyWriter& body_writer)
+    : hub(&hub_ref), writer(&body_writer) {}
+
+void Transfer::finish(CURLcode code) noexcept {
+  done = true;
+  result = code;
+  waiter.wake();
+}
+
+bool append(Slist& list, const std::string& line) {
+  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  if (grown == nullptr) return false;
+  (void)list.release();
+  list.reset(grown);
+  return true;
+}
+
+void init_easy(CURL* easy) {
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &on_connected);
+  // Redirects are followed by the client, each hop resolved by net::Resolver.
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_NOPROXY, "");  // no_proxy is applied by the client
+}
+
+CURLcode configure_easy(Easy& easy, const Hop& hop) {
+  const Request& request = *hop.request;
+  CURLcode code = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (code == CURLE_OK) code = curl_easy_setopt(easy.handle, option, value);
+  };
+  set(CURLOPT_URL, hop.url->c_str());
+  set(CURLOPT_PRIVATE, static_cast<void*>(hop.transfer));
+  set(CURLOPT_WRITEDATA, static_cast<void*>(hop.transfer));
+  set(CURLOPT_HEADERDATA, static_cast<void*>(hop.transfer));
+  set(CURLOPT_PREREQDATA, static_cast<void*>(hop.transfer));
+  set(CURLOPT_HTTPHEADER, hop.headers);
+  set(CURLOPT_RESOLVE, hop.resolve);
+
+  const std::string& method = *hop.method;
+  if (method == "HEAD") {
+    set(CURLOPT_NOBODY, 1L);
+    set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
+  } else if (hop.body != nullptr) {
+    set(CURLOPT_NOBODY, 0L);  // POSTFIELDS alone leaves a previous HEAD's NOBODY on
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(hop.body->size()));
+    set(CURLOPT_POSTFIELDS, hop.body->data());
+    set(CURLOPT_CUSTOMREQUEST, method == "POST" ? nullptr : method.c_str());
+  } else {
+    set(CURLOPT_HTTPGET, 1L);
+    set(CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
+  }
+  // CURLOPT_CAINFO cannot be set back to the built-in default: the client resets
+  // handles that used a CA file before pooling them again.
+  if (!request.tls.ca_file.empty()) set(CURLOPT_CAINFO, request.tls.ca_file.c_str());
+
+  StickyOptions& have = easy.sticky;
+  const bool all = !have.valid;
+  have.valid = false;  // until every setopt below has succeeded
+  auto update = [&](CURLoption option, auto& current, const auto& wanted, auto value) {
+    if (all || current != wanted) {
+      set(option, value);
+      current = wanted;
+    }
+  };
+  update(CURLOPT_USERAGENT, have.user_agent, *hop.user_agent, hop.user_agent->c_str());
+  // Always explicit, so libcurl never reads proxy variables from the environment:
+  // the client decided (no_proxy included) and resolved the names it will use.
+  update(CURLOPT_PROXY, have.proxy, *hop.proxy, hop.proxy->c_str());
+  update(CURLOPT_ACCEPT_ENCODING, have.accept_encoding, request.accept_encoding,
+         request.accept_encoding ? request.accept_encoding->c_str() : nullptr);
+  const long connect_ms = to_milliseconds(request.timeouts.connect);
+  update(CURLOPT_CONNECTTIMEOUT_MS, have.connect_timeout_ms, connect_ms, connect_ms);
+  const long version =
+      hop.reuse_h2c ? long{CURL_HTTP_VERSION_2_0} : to_http_version(request.http_version);
+  update(CURLOPT_HTTP_VERSION, have.http_version, version, version);
+  const std::uint64_t limit = hop.transfer->body_limit;
+  const curl_off_t max_filesize =
+      static_cast<curl_off_t>(limit == UINT64_MAX || limit > INT64_MAX ? 0 : limit);
+  update(CURLOPT_MAXFILESIZE_LARGE, have.max_filesize, max_filesize, max_filesize);
+  const long verify = request.tls.insecure ? 0L : 1L;
+  if (all || have.verify != verify) {
+    set(CURLOPT_SSL_VERIFYPEER, verify);
+    set(CURLOPT_SSL_VERIFYHOST, verify * 2);
+    set(CURLOPT_PROXY_SSL_VERIFYPEER, verify);
+    set(CURLOPT_PROXY_SSL_VERIFYHOST, verify * 2);
+    have.verify = verify;
+  }
+  have.valid = code == CURLE_OK;
+  return code;
+}
+
+std::error_code outcome_error(CURLcode code, const Transfer& transfer, CURL* easy) {
+  switch (code) {
+    case CURLE_OK:
+      return {};
+    case CURLE_WRITE_ERROR:
+      switch (transfer.abort) {
+        case Abort::body_too_large:
+          return errc::body_too_large;
+        case Abort::headers_too_large:
+          return errc::bad_response;
+        case Abort::write_failed:
+        case Abort::none:
+          break;
+      }
+      return errc::write_failed;
+    case CURLE_FILESIZE_EXCEEDED:
+      return errc::body_too_large;
+    case CURLE_URL_MALFORMAT:
+      return errc::invalid_url;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return errc::dns_not_found;
+    case CURLE_COULDNT_CONNECT: {
+      long os_error = 0;
+      curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_error);
+      return os_error == ECONNREFUSED ? errc::connect_refused : errc::connect_failed;
+    }
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_PROXY:
+      return errc::connect_failed;
+    case CURLE_OPERATION_TIMEDOUT:
+      return errc::connect_timeout;  // the only libcurl timeout the client sets
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+      return errc::tls_failure;
+    case CURLE_TOO_MANY_REDIRECTS:
+      return errc::too_many_redirects;
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2_STREAM:
+      return errc::connection_reset;
+    case CURLE_UNSUPPORTED_PROTOCOL:  // the URL was checked: an HTTP/0.9 or bad version reply
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+      return errc::bad_response;
+    case CURLE_ABORTED_BY_CALLBACK:
+      return errc::cancelled;
+    default:
+      return {static_cast<int>(code), curl_category()};
+  }
+}
+
+std::string outcome_message(const Transfer& transfer, const char* curl_error) {
+  switch (transfer.abort) {
+    case Abort::headers_too_large:
+      return "response headers larger than " + std::to_string(transfer.header_limit) + " bytes";
+    case Abort::body_too_large:
+      return "body larger than " + std::to_string(transfer.body_limit) + " bytes";
+    case Abort::write_failed:
+      return "cannot store the body";
+    case Abort::none:
+      break;
+  }
+  if (transfer.result == CURLE_FILESIZE_EXCEEDED) {
+    return "body larger than " + std::to_string(transfer.body_limit) + " bytes";
+  }
+  return curl_error[0] != '\0' ? std::string(curl_error) : curl_easy_strerror(transfer.result);
+}
+
+}  // namespace gfetch::net::detail

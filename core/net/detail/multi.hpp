@@ -1,0 +1,84 @@
+// detail::Multi: one libcurl multi handle driven by the hub (curl's hiperfifo
+// pattern). libcurl's socket and timer callbacks only (re)arm hub watchers and the
+// hub timer; those hub callbacks call curl_multi_socket_action, then hand each
+// finished transfer to its Transfer, which wakes the fetch greenlet.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "green/io.hpp"
+#include "green/timer.hpp"
+#include "net/detail/transfer.hpp"
+
+namespace green {
+class Hub;
+}
+
+namespace gfetch::net::detail {
+
+class Multi {
+ public:
+  struct Limits {
+    long max_connections = 0;           // CURLMOPT_MAX_TOTAL_CONNECTIONS (0: none)
+    long max_connections_per_host = 0;  // CURLMOPT_MAX_HOST_CONNECTIONS (0: none)
+    long max_idle_connections = 0;      // CURLMOPT_MAXCONNECTS (0: grows with load)
+  };
+
+  Multi(green::Hub& hub, const Limits& limits);
+  // Closes every connection; no transfer may still be added.
+  ~Multi();
+  Multi(const Multi&) = delete;
+  Multi& operator=(const Multi&) = delete;
+
+  // ---- Called by fetch greenlets only: never from a libcurl or hub callback. ----
+
+  // An easy handle from the pool (init_easy() applied); null if libcurl fails.
+  std::unique_ptr<Easy> acquire();
+  // Back to the pool. `dirty`: an option was set that cannot be set back (a CA
+  // file), so the handle is reset to libcurl's defaults first.
+  void release(std::unique_ptr<Easy> easy, bool dirty) noexcept;
+  // Starts the transfer (curl_multi_add_handle); the hub drives it from here.
+  CURLMcode add(CURL* easy);
+  // Stops it, finished or not. libcurl calls nothing of it afterwards.
+  void remove(CURL* easy) noexcept;
+  std::size_t active() const noexcept { return active_; }
+  // Identifies the connection open on `fd` now (0: none watched): a later
+  // connection that reuses the fd number gets another serial.
+  std::uint64_t socket_serial(curl_socket_t fd) const noexcept;
+
+ private:
+  struct Socket;
+
+  // libcurl's callbacks: record and return (they never call libcurl).
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void*) noexcept;
+  static int on_timer(CURLM* multi, long timeout_ms, void* self) noexcept;
+  static int on_close_socket(void* self, curl_socket_t fd) noexcept;
+
+  // Hub callbacks: the only places that drive libcurl.
+  void on_ready(Socket& socket, int events);
+  void on_timeout();
+  void deliver_finished() noexcept;
+
+  void setup(Easy& easy) noexcept;
+  void watch(curl_socket_t fd, int what);
+  void forget(curl_socket_t fd) noexcept;
+  void bury_closed() noexcept;
+
+  green::Hub* hub_;
+  CURLM* multi_ = nullptr;
+  green::Timer timer_;
+  long idle_cap_ = 0;  // the MAXCONNECTS in force
+  bool idle_cap_auto_ = true;
+  std::size_t active_ = 0;
+  std::uint64_t next_serial_ = 1;
+  std::vector<std::unique_ptr<Socket>> sockets_;  // by fd
+  std::vector<std::unique_ptr<Socket>> closed_;   // freed outside their own callbacks
+  std::vector<std::unique_ptr<Easy>> pool_;
+};
+
+}  // namespace gfetch::net::detail

@@ -1,0 +1,144 @@
+// detail::Transfer: the state of one HTTP exchange (one hop of a fetch) shared
+// between the fetch greenlet, which owns it on its stack, and libcurl's callbacks,
+// which run on the hub and only record what arrived and wake the greenlet.
+// BodyWriter is the body sink of a whole fetch; configure_easy sets up a hop.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "green/waiter.hpp"
+#include "net/request.hpp"
+
+namespace green {
+class Hub;
+}
+
+namespace gfetch::net::detail {
+
+// Writes the kept body of a fetch to its sink: nowhere, memory or a file.
+class BodyWriter {
+ public:
+  explicit BodyWriter(const BodySink& sink) : sink_(sink) {}
+  ~BodyWriter();
+  BodyWriter(const BodyWriter&) = delete;
+  BodyWriter& operator=(const BodyWriter&) = delete;
+
+  // Creates/truncates the file sink (once); errc::write_failed if it cannot.
+  std::error_code open();
+  // false: the bytes could not be stored (disk full, out of memory).
+  bool write(const char* data, std::size_t size) noexcept;
+  // Flushes and closes the file; errc::write_failed if that fails.
+  std::error_code close();
+  std::string take_memory() { return std::move(memory_); }
+  // The smallest of the sink's own cap and `limit`.
+  std::uint64_t limit(std::uint64_t limit) const noexcept;
+
+ private:
+  const BodySink& sink_;
+  std::string memory_;
+  std::FILE* file_ = nullptr;
+  std::unique_ptr<char[]> buffer_;
+};
+
+// Why a callback stopped a transfer (libcurl then reports CURLE_WRITE_ERROR).
+enum class Abort : std::uint8_t { none, body_too_large, write_failed, headers_too_large };
+
+struct Transfer {
+  Transfer(green::Hub& hub, BodyWriter& writer);
+
+  // Wakes the waiting greenlet with libcurl's verdict. Called on the hub.
+  void finish(CURLcode code) noexcept;
+
+  green::Hub* hub;
+  BodyWriter* writer;
+  green::Waiter waiter;  // bound to the fetch greenlet
+
+  // Set by the greenlet before the transfer starts.
+  bool follow_redirects = false;  // 3xx with Location: discard the body
+  std::uint64_t body_limit = UINT64_MAX;
+  std::uint64_t header_limit = UINT64_MAX;
+
+  // Recorded by libcurl's callbacks on the hub.
+  bool done = false;
+  CURLcode result = CURLE_OK;
+  bool connected = false;    // the request is about to be (or was) sent
+  double last_activity = 0;  // hub time of the last byte (or of connecting)
+  int status = 0;            // of the latest status line
+  Headers headers;           // of the latest response (a 1xx is replaced)
+  bool skip_body = false;    // a redirect's body: counted on the wire only
+  std::uint64_t body_bytes = 0;
+  std::uint64_t header_bytes = 0;
+  Abort abort = Abort::none;
+
+  // Set by whoever cancels the fetch from outside (Client's destructor).
+  bool cancelled = false;
+  Transfer* prev = nullptr;  // the client's list of transfers in flight
+  Transfer* next = nullptr;
+};
+
+// Options that seldom change from one request to the next. A pooled handle gets
+// them only when they differ from what it already has: no reset, no string copy.
+struct StickyOptions {
+  bool valid = false;  // false: unknown (a new or reset handle), set them all
+  std::string user_agent;
+  std::string proxy;
+  std::optional<std::string> accept_encoding;
+  long connect_timeout_ms = 0;
+  long http_version = 0;
+  curl_off_t max_filesize = 0;
+  long verify = 1;
+};
+
+// A pooled easy handle, the buffer libcurl writes its error text into, and what
+// configure_easy last set on it.
+struct Easy {
+  CURL* handle = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+  StickyOptions sticky;
+};
+
+// Options every pooled easy handle keeps for life (callbacks, NOSIGNAL, ...).
+void init_easy(CURL* easy);
+
+// What one hop sends. Pointers stay valid until the transfer has been removed.
+struct Hop {
+  const Request* request;
+  const std::string* url;
+  const std::string* method;
+  const std::string* body;   // null: no body
+  curl_slist* headers;       // request headers + User-Agent handling
+  curl_slist* resolve;       // "+host:port:addr,..." entries, may be null
+  const std::string* proxy;  // "" = direct (the client applied no_proxy already)
+  const std::string* user_agent;
+  Transfer* transfer;
+  // Ask for HTTP/2 (not prior knowledge) to reuse an h2c connection (client.cpp).
+  bool reuse_h2c = false;
+};
+
+// Sets every per-request option of `easy` for `hop`, so a pooled handle carries
+// nothing over from its last request (sticky ones only when they differ).
+// Returns the first setopt failure.
+CURLcode configure_easy(Easy& easy, const Hop& hop);
+
+// The error kind of a finished (or failed to start) transfer: libcurl's code read
+// with what the callbacks recorded (why they stopped it) and the socket's errno.
+std::error_code outcome_error(CURLcode code, const Transfer& transfer, CURL* easy);
+// A message for that error: the callbacks' reason, else libcurl's error text.
+std::string outcome_message(const Transfer& transfer, const char* curl_error);
+
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// Appends `line` to `list` (taking ownership); false when out of memory.
+bool append(Slist& list, const std::string& line);
+
+}  // namespace gfetch::net::detail

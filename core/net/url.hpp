@@ -1,0 +1,36 @@
+// URL helpers of the network layer, all on libcurl's URL API (CURLU): no URL is
+// parsed by hand anywhere in gfetch. parse_url validates and normalises an
+// absolute http(s) URL; resolve_url applies a redirect's Location to a base URL.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gfetch::net {
+
+struct Url {
+  std::string href;    // the normalised URL, as libcurl writes it back
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without IPv6 brackets; IDN hosts in punycode
+  int port = 0;        // explicit, or the scheme's default
+};
+
+// An absolute http:// or https:// URL; with default_scheme, a URL without a scheme
+// ("example.com/x") gets that one. Empty on anything else; `why` says what is wrong.
+std::optional<Url> parse_url(std::string_view text, std::string* why = nullptr,
+                             std::string_view default_scheme = {});
+
+// `reference` (absolute, or relative like "../b?c") against `base`, as a browser and
+// curl follow a Location header. Empty when the result is not an http(s) URL.
+std::optional<Url> resolve_url(std::string_view base, std::string_view reference,
+                               std::string* why = nullptr);
+
+// True for "127.0.0.1", "::1", "[::1]": hosts that need no DNS.
+bool is_ip_literal(std::string_view host) noexcept;
+
+// A proxy URL's scheme, host and port, with libcurl's defaults (scheme http; port
+// 443 for https, else 1080). Empty if it does not parse.
+std::optional<Url> parse_proxy_url(std::string_view text);
+
+}  // namespace gfetch::net

@@ -1,0 +1,156 @@
+// URL helpers (net/url.hpp, all on libcurl's CURLU) and proxy selection: parsing
+// and normalising, redirect targets, IP literals, no_proxy rules, and fetches
+// through a proxy (the loopback HttpServer answers absolute-form requests).
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
+
+#include "green/green.hpp"
+#include "net/client.hpp"
+#include "net/detail/proxy.hpp"
+#include "net/error.hpp"
+#include "net/url.hpp"
+#include "support/http_server.hpp"
+
+using gfetch::net::Client;
+using gfetch::net::is_ip_literal;
+using gfetch::net::parse_proxy_url;
+using gfetch::net::parse_url;
+using gfetch::net::Request;
+using gfetch::net::resolve_url;
+using gfetch::net::Response;
+using gfetch::net::detail::matches_no_proxy;
+
+TEST_CASE("parse_url validates and normalises http(s) URLs", "[url]") {
+  auto url = parse_url("HTTP://Example.COM/a/../b?q=1#frag");
+  REQUIRE(url);
+  CHECK(url->scheme == "http");
+  CHECK(url->host == "example.com");
+  CHECK(url->port == 80);
+  CHECK(url->href.starts_with("http://example.com/b?q=1"));
+
+  auto secure = parse_url("https://127.0.0.1:8443/x");
+  REQUIRE(secure);
+  CHECK(secure->port == 8443);
+  CHECK(secure->host == "127.0.0.1");
+
+  auto v6 = parse_url("http://[::1]:8080/");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == 8080);
+
+  auto spaced = parse_url("http://example.com/a b");
+  REQUIRE(spaced);
+  CHECK(spaced->href == "http://example.com/a%20b");
+
+  std::string why;
+  CHECK_FALSE(parse_url("ftp://example.com/", &why));
+  CHECK(why.find("ftp") != std::string::npos);
+  CHECK_FALSE(parse_url("example.com/x"));
+  CHECK_FALSE(parse_url(""));
+  CHECK_FALSE(parse_url("http://"));
+  CHECK_FALSE(parse_url("http://exa mple.com/"));
+
+  auto guessed = parse_url("example.com/x", nullptr, "https");
+  REQUIRE(guessed);
+  CHECK(guessed->href == "https://example.com/x");
+  CHECK(guessed->port == 443);
+}
+
+TEST_CASE("resolve_url follows Location like a browser", "[url]") {
+  const std::string base = "http://a.test:8080/dir/page?x=1";
+  CHECK(resolve_url(base, "other")->href == "http://a.test:8080/dir/other");
+  CHECK(resolve_url(base, "../up")->href == "http://a.test:8080/up");
+  CHECK(resolve_url(base, "/root?y=2")->href == "http://a.test:8080/root?y=2");
+  CHECK(resolve_url(base, "//b.test/p")->href == "http://b.test/p");
+  auto absolute = resolve_url(base, "https://c.test/q");
+  REQUIRE(absolute);
+  CHECK(absolute->host == "c.test");
+  CHECK(absolute->port == 443);
+  CHECK_FALSE(resolve_url(base, "ftp://d.test/"));
+  CHECK_FALSE(resolve_url(base, "mailto:someone@example.com"));
+}
+
+TEST_CASE("IP literals need no DNS", "[url]") {
+  CHECK(is_ip_literal("127.0.0.1"));
+  CHECK(is_ip_literal("::1"));
+  CHECK(is_ip_literal("[::1]"));
+  CHECK(is_ip_literal("2001:db8::7"));
+  CHECK_FALSE(is_ip_literal("localhost"));
+  CHECK_FALSE(is_ip_literal("a.test"));
+  CHECK_FALSE(is_ip_literal("1.2.3"));
+  CHECK_FALSE(is_ip_literal(""));
+}
+
+TEST_CASE("proxy URLs and no_proxy lists", "[url][proxy]") {
+  auto plain = parse_proxy_url("proxy.test:3128");
+  REQUIRE(plain);
+  CHECK(plain->scheme == "http");
+  CHECK(plain->host == "proxy.test");
+  CHECK(plain->port == 3128);
+  CHECK(parse_proxy_url("http://proxy.test")->port == 1080);
+  CHECK(parse_proxy_url("https://proxy.test")->port == 443);
+  auto socks = parse_proxy_url("socks5h://127.0.0.1:9050");
+  REQUIRE(socks);
+  CHECK(socks->scheme == "socks5h");
+  CHECK(socks->port == 9050);
+  CHECK_FALSE(parse_proxy_url(""));
+
+  CHECK(gfetch::net::detail::proxy_resolves_names("http"));
+  CHECK(gfetch::net::detail::proxy_resolves_names("socks5h"));
+  CHECK_FALSE(gfetch::net::detail::proxy_resolves_names("socks5"));
+
+  CHECK(matches_no_proxy("example.com", "example.com"));
+  CHECK(matches_no_proxy("www.example.com", ".example.com"));
+  CHECK(matches_no_proxy("www.Example.com", "example.com"));
+  CHECK_FALSE(matches_no_proxy("badexample.com", "example.com"));
+  CHECK(matches_no_proxy("anything", "*"));
+  CHECK(matches_no_proxy("127.0.0.1", "localhost, 127.0.0.1"));
+  CHECK(matches_no_proxy("::1", "[::1]"));
+  CHECK_FALSE(matches_no_proxy("example.org", ""));
+}
+
+TEST_CASE("fetches go through a proxy, and no_proxy bypasses it", "[client][proxy]") {
+  testing::HttpServer proxy;   // answers absolute-form requests as its own paths
+  testing::HttpServer origin;  // reached directly when no_proxy matches
+  green::Hub hub;
+
+  // The target name is never resolved: the proxy gets it.
+  Client::Options options;
+  options.proxy = proxy.base_url();
+  Client client(hub, options);
+  Response via = client.fetch(Request{.url = "http://nowhere.invalid:9/bytes/7"});
+  INFO(via.error_message);
+  REQUIRE(via.ok());
+  CHECK(via.bytes_received == 7);
+  CHECK(via.remote_port == proxy.port());
+  CHECK(proxy.stats().count("/bytes/7") == 1);
+
+  // A request's own proxy setting wins: "" connects directly.
+  Response direct = client.fetch(Request{.url = origin.url("/bytes/3"), .proxy = ""});
+  REQUIRE(direct.ok());
+  CHECK(direct.remote_port == origin.port());
+
+  options.no_proxy = "127.0.0.1";
+  Client bypassing(hub, options);
+  Response bypassed = bypassing.fetch(Request{.url = origin.url("/bytes/4")});
+  REQUIRE(bypassed.ok());
+  CHECK(bypassed.remote_port == origin.port());
+  CHECK(origin.stats().count("/bytes/4") == 1);
+}
+
+TEST_CASE("the proxy environment is read once, when the client starts", "[client][proxy]") {
+  testing::HttpServer proxy;
+  green::Hub hub;
+  ::setenv("http_proxy", proxy.base_url().c_str(), 1);
+  ::unsetenv("no_proxy");
+  ::unsetenv("NO_PROXY");
+  Client client(hub);
+  ::unsetenv("http_proxy");  // later changes do not matter
+  Response response = client.fetch(Request{.url = "http://nowhere.invalid:9/bytes/9"});
+  INFO(response.error_message);
+  CHECK(response.ok());
+  CHECK(response.bytes_received == 9);
+  CHECK(proxy.stats().count("/bytes/9") == 1);
+}
