@@ -50,6 +50,7 @@ void describe_error(std::exception_ptr error, std::string& out) {
 Hub::Hub(Options options)
     : options_(options), timers_(std::make_unique<TimerHeap>()), stacks_(options.stack_size) {
   if (t_hub != nullptr) throw UsageError("green: this thread already has a hub");
+  install_stack_overflow_handler();
   event_config* config = event_config_new();
   // One thread per hub: no locking. The changelist folds add/del pairs within one
   // loop turn into at most one epoll_ctl.

@@ -47,7 +47,7 @@ void forget_guard(const char* low) {
 
 struct sigaction g_previous_segv {};
 
-[[maybe_unused]] void on_segv(int signum, siginfo_t* info, void* context) {
+void on_segv(int signum, siginfo_t* info, void* context) {
   if (is_guard_page_address(info->si_addr)) {
     static const char message[] =
         "green: stack overflow in a greenlet (guard page hit); "
@@ -69,34 +69,31 @@ struct sigaction g_previous_segv {};
   raise(signum);
 }
 
-void install_overflow_handler() {
-#if !defined(GREEN_SANITIZE_ADDRESS)  // ASan reports stack overflows itself
-  static std::once_flag once;
-  std::call_once(once, [] {
+}  // namespace
+
+void install_stack_overflow_handler() {
+  // Re-checked per hub: a test framework or crash reporter may have replaced it
+  // since. Under ASan too: we print our message and chain to ASan's own report.
+  struct sigaction current {};
+  sigaction(SIGSEGV, nullptr, &current);
+  if (!((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_segv)) {
     struct sigaction action {};
     action.sa_sigaction = on_segv;
     action.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&action.sa_mask);
     sigaction(SIGSEGV, &action, &g_previous_segv);
-  });
-  // The handler must run on an alternate stack: the faulting one is exhausted.
-  thread_local bool has_altstack = false;
-  if (!has_altstack) {
-    stack_t current{};
-    sigaltstack(nullptr, &current);
-    if (current.ss_flags & SS_DISABLE) {
-      static thread_local char altstack[64 * 1024];
-      stack_t alt{};
-      alt.ss_sp = altstack;
-      alt.ss_size = sizeof altstack;
-      sigaltstack(&alt, nullptr);
-    }
-    has_altstack = true;
   }
-#endif
+  // The handler must run on an alternate stack: the faulting one is exhausted.
+  stack_t installed{};
+  sigaltstack(nullptr, &installed);
+  if (installed.ss_flags & SS_DISABLE) {
+    static thread_local char altstack[64 * 1024];
+    stack_t alt{};
+    alt.ss_sp = altstack;
+    alt.ss_size = sizeof altstack;
+    sigaltstack(&alt, nullptr);
+  }
 }
-
-}  // namespace
 
 std::size_t StackPool::page_size() {
   static const std::size_t size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
@@ -127,7 +124,6 @@ Stack map_stack(std::size_t size) {
                             "green: guard page mprotect failed (too many stacks for "
                             "vm.max_map_count?)");
   }
-  install_overflow_handler();
   remember_guard(static_cast<const char*>(mapping), page);
   return Stack{static_cast<char*>(mapping) + page, size};
 }

@@ -47,4 +47,8 @@ void unmap_stack(Stack stack) noexcept;
 // pools; used by the stack-overflow handler to tell overflow from other faults.
 bool is_guard_page_address(const void* address) noexcept;
 
+// Makes a SIGSEGV on a guard page print "stack overflow" before the process dies
+// (chaining to any previous handler). Idempotent; each Hub calls it.
+void install_stack_overflow_handler();
+
 }  // namespace green
