@@ -22,8 +22,13 @@ struct EhGlobals {
   unsigned int uncaught_exceptions;
 };
 
+// The address is fixed per thread, so look it up once.
+thread_local EhGlobals* t_eh_globals = nullptr;
+
 EhGlobals* eh_globals() noexcept {
-  return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  if (t_eh_globals == nullptr)
+    t_eh_globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  return t_eh_globals;
 }
 
 // The context that performed the switch we are returning from: it stores its own
@@ -102,7 +107,6 @@ void switch_context(Context& from, Context& to) noexcept {
   finish_switch(from.fake_stack, *t_switched_from);
   t_switched_from->fiber = std::move(back);
 
-  globals = eh_globals();
   globals->caught_exceptions = from.caught_exceptions;
   globals->uncaught_exceptions = from.uncaught_exceptions;
 }

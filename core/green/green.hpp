@@ -4,8 +4,8 @@
 
 #include "green/event.hpp"
 #include "green/exceptions.hpp"
-#include "green/group.hpp"
 #include "green/greenlet.hpp"
+#include "green/group.hpp"
 #include "green/hub.hpp"
 #include "green/io.hpp"
 #include "green/pool.hpp"

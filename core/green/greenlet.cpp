@@ -138,6 +138,7 @@ void Greenlet::unlink(LinkId id) {
 void Greenlet::join(std::optional<double> timeout) {
   if (dead()) return;
   if (this == &getcurrent()) throw UsageError("green: a greenlet cannot join itself");
+  Ptr keep_alive = shared_from_this();  // the caller may drop its last reference meanwhile
   Waiter waiter;
   LinkId id = link([&waiter](Greenlet&) { waiter.wake(); });
   try {
@@ -174,6 +175,7 @@ void Greenlet::kill(std::exception_ptr error, bool block, std::optional<double> 
     return;
   }
   if (this == &getcurrent()) std::rethrow_exception(error);
+  Ptr keep_alive = shared_from_this();
   hub_->throw_into(*this, error);
   if (block) join(timeout);
 }

@@ -79,7 +79,13 @@ Hub::~Hub() {
                            detail::context_of(hub_greenlet_->context_));
   }
   retired_.clear();
+  // Greenlets killed before they ever ran hold themselves until their entry
+  // comes up; release them now.
+  for (Greenlet* queued : ready_) {
+    if (queued != nullptr && queued->dead()) queued->self_.reset();
+  }
   ready_.clear();
+  callbacks_.clear();
   event_free(static_cast<event*>(wakeup_event_));
   event_base_free(as_base(base_));
   t_hub = previous_;
@@ -99,7 +105,8 @@ void Hub::update_now() noexcept {
 }
 
 void Hub::run_callback(std::function<void()> fn) {
-  ready_.push_back(ReadyItem{nullptr, std::move(fn)});
+  callbacks_.push_back(std::move(fn));
+  ready_.push_back(nullptr);
 }
 
 void Hub::set_error_handler(ErrorHandler handler) {
@@ -125,7 +132,7 @@ void Hub::handle_error(Greenlet& greenlet, std::exception_ptr error) noexcept {
 void Hub::schedule(Greenlet& greenlet) {
   if (greenlet.scheduled_) return;
   greenlet.scheduled_ = true;
-  ready_.push_back(ReadyItem{&greenlet, {}});
+  ready_.push_back(&greenlet);
 }
 
 void Hub::park() {
@@ -204,20 +211,21 @@ void Hub::run_ready() {
   // turn, after I/O has been polled (sleep(0) is a fair yield).
   std::size_t count = ready_.size();
   while (count-- > 0 && !ready_.empty() && !stopping_) {
-    ReadyItem item = std::move(ready_.front());
+    Greenlet* next = ready_.front();
     ready_.pop_front();
-    if (item.greenlet != nullptr) {
-      Greenlet& greenlet = *item.greenlet;
-      greenlet.scheduled_ = false;
-      if (greenlet.dead()) {
-        greenlet.self_.reset();  // killed before it ever ran: last use of the entry
+    if (next != nullptr) {
+      next->scheduled_ = false;
+      if (next->dead()) {
+        next->self_.reset();  // killed before it ever ran: last use of the entry
         continue;
       }
-      switch_to(greenlet);
+      switch_to(*next);
       retired_.clear();
     } else {
+      std::function<void()> call = std::move(callbacks_.front());
+      callbacks_.pop_front();
       try {
-        item.call();
+        call();
       } catch (...) {
         handle_error(*hub_greenlet_, std::current_exception());
       }

@@ -89,11 +89,6 @@ class Hub {
   friend class Timer;
   friend class IoWatcher;
 
-  struct ReadyItem {
-    Greenlet* greenlet;          // resume this greenlet, or
-    std::function<void()> call;  // run this callback
-  };
-
   void run_loop() noexcept;
   void run_ready();
   void poll(bool may_block);
@@ -108,7 +103,10 @@ class Hub {
   void* wakeup_event_ = nullptr;  // the one libevent timer for the next deadline
   double now_ = 0;
   double clock_origin_ = 0;
-  std::deque<ReadyItem> ready_;
+  // The ready queue: a greenlet to resume, or nullptr for "run the next entry of
+  // callbacks_". Entries stay one pointer wide, so a yield moves no std::function.
+  std::deque<Greenlet*> ready_;
+  std::deque<std::function<void()>> callbacks_;
   std::unique_ptr<class TimerHeap> timers_;
   std::size_t active_io_ = 0;  // ref'd, started IoWatchers
   std::size_t live_ = 0;       // started, not yet dead spawned greenlets

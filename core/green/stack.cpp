@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <system_error>
 
@@ -19,30 +20,19 @@
 namespace green {
 namespace {
 
-// Guard pages of all live stacks, process-wide: the signal handler may run on any
-// thread, and stacks are few enough that a sorted scan is not needed. Kept as a
-// fixed lock-free-readable table would be overkill: we only read it when crashing.
-struct GuardRange {
-  const char* low;
-  const char* high;
-};
+// Guard pages of all live stacks, process-wide (the signal handler may run on any
+// thread), keyed by their low address for O(log n) insert, erase and lookup.
 std::mutex g_guard_mutex;
-std::vector<GuardRange>* g_guards = new std::vector<GuardRange>();  // leaked on purpose
+auto* g_guards = new std::map<const char*, const char*>();  // leaked on purpose
 
 void remember_guard(const char* low, std::size_t size) {
   std::lock_guard<std::mutex> lock(g_guard_mutex);
-  g_guards->push_back({low, low + size});
+  g_guards->emplace(low, low + size);
 }
 
 void forget_guard(const char* low) {
   std::lock_guard<std::mutex> lock(g_guard_mutex);
-  for (auto& range : *g_guards) {
-    if (range.low == low) {
-      range = g_guards->back();
-      g_guards->pop_back();
-      return;
-    }
-  }
+  g_guards->erase(low);
 }
 
 struct sigaction g_previous_segv {};
@@ -141,11 +131,10 @@ bool is_guard_page_address(const void* address) noexcept {
   // cannot deadlock; then we just report a generic crash.
   if (!g_guard_mutex.try_lock()) return false;
   bool hit = false;
-  for (const auto& range : *g_guards) {
-    if (p >= range.low && p < range.high) {
-      hit = true;
-      break;
-    }
+  auto after = g_guards->upper_bound(p);
+  if (after != g_guards->begin()) {
+    --after;
+    hit = p >= after->first && p < after->second;
   }
   g_guard_mutex.unlock();
   return hit;

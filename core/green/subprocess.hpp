@@ -39,9 +39,9 @@ class Popen {
     Stdio out = Stdio::inherit;
     Stdio err = Stdio::inherit;
     // The child's whole environment ("NAME=value" entries); empty: ours.
-    std::optional<std::vector<std::string>> env;
+    std::optional<std::vector<std::string>> env = {};
     // The child's working directory; empty: ours.
-    std::optional<std::string> cwd;
+    std::optional<std::string> cwd = {};
   };
   // The output of communicate(). (Not "stdout"/"stderr": those are C macros.)
   struct Output {
