@@ -1,0 +1,106 @@
+# callgrind_split.awk: where bench_net_fetch's instructions per request go. Reads two
+# callgrind.out files of the same binary, fetching `small` and `large` URLs, and
+# prints the difference divided by (large - small): start-up and shut-down cancel
+# out. Markdown tables: self instructions by part (libcurl, malloc, libevent, green,
+# gfetch's net code, ...), library calls made by gfetch's code with what they cost
+# inclusively, the top functions overall and in the binary, and heap allocations.
+# Used by `bench/net.sh --callgrind N`.
+#   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch -f callgrind_split.awk A B
+
+function lookup(table, value,    id, rest) {  # "(12) name" defines id 12, "(12)" refers to it
+  if (!match(value, /^\([0-9]+\)/)) return value
+  id = substr(value, 2, RLENGTH - 2)
+  rest = substr(value, RLENGTH + 1)
+  sub(/^ /, "", rest)
+  if (rest != "") names[table, id] = rest
+  return names[table, id]
+}
+function base(path) { sub(/.*\//, "", path); return path }
+function ours(object) { return index(object, binary) > 0 }
+# The part an instruction belongs to, from its object, file and function.
+function part(object, file, fn) {
+  if (ours(object)) {
+    if (fn ~ /gfetch::net/ || file ~ /core\/net\//) return "gfetch net (core/net)"
+    if (fn ~ /green::/ || file ~ /core\/green\//) return "green (core/green)"
+    if (fn ~ /^main/ || file ~ /bench\//) return "bench driver (list, Request, tally)"
+    return "std:: out of line, in the binary"
+  }
+  if (object ~ /libcurl/) return "libcurl"
+  if (object ~ /libc\.so/) return file ~ /malloc/ ? "malloc/free (glibc)" : "libc other (memcpy, str*, sscanf, syscall stubs)"
+  if (object ~ /libevent/) return "libevent"
+  if (object ~ /libboost_context/) return "green (Boost.Context switch)"
+  if (object ~ /libstdc\+\+/) return "libstdc++ (operator new, string)"
+  if (object ~ /libcares/) return "c-ares"
+  if (object ~ /ld-linux/) return "dynamic loader"
+  return "other: " base(object)
+}
+function clean(fn) { sub(/'[0-9]+$/, "", fn); return fn }
+
+FNR == 1 { run = (FILENAME == ARGV[1]) ? "small" : "large"; ob = ""; fl = ""; fn = ""; pending = 0 }
+/^ob=/ { ob = lookup("ob", substr($0, 4)); next }
+/^cob=/ { callee_ob = lookup("ob", substr($0, 5)); next }
+/^(fl|fi|fe)=/ { file = lookup("fl", substr($0, 4)); if ($0 ~ /^fl=/) fl = file; cur_file = file; next }
+/^(cfi|cfl)=/ { lookup("fl", substr($0, 5)); next }
+/^fn=/ { fn = lookup("fn", substr($0, 4)); cur_file = fl; next }
+/^cfn=/ { callee_fn = lookup("fn", substr($0, 5)); next }
+/^calls=/ {
+  pending = 1
+  count = substr($1, 7) + 0
+  if (callee_fn ~ /^(malloc|calloc|realloc)$/) allocs[run, "malloc + calloc + realloc calls, all callers"] += count
+  if (callee_fn ~ /^operator new/) allocs[run, "of which operator new (C++: gfetch, green, std::)"] += count
+  next
+}
+/^[0-9+*-]/ {
+  cost = NF >= 2 ? $2 : 0
+  if (pending) {  # the inclusive cost of the call just named
+    pending = 0
+    target_ob = callee_ob == "" ? ob : callee_ob
+    # event_base_loop is left out: its inclusive cost holds every callback of the
+    # loop, and callgrind's call stacks blur across green's stack switches.
+    if (ours(ob) && target_ob ~ /libcurl|libevent|libcares/ && callee_fn !~ /^event_base_loop/)
+      calls[run, clean(callee_fn) " (" base(target_ob) ")"] += cost
+    callee_ob = ""
+    next
+  }
+  parts[run, part(ob, cur_file, fn)] += cost
+  fns[run, clean(fn) " [" base(ob) "]"] += cost
+  if (ours(ob)) own[run, clean(fn)] += cost
+  total[run] += cost
+  next
+}
+
+# Prints the rows of `table` whose per-request difference is largest, `limit` of them.
+function report(table, title, limit, share,    key, k, n, i, j, t, rows, vals, per, seen) {
+  n = 0
+  for (key in table) {
+    split(key, k, SUBSEP)
+    if (k[2] in seen) continue
+    seen[k[2]] = 1
+    per = (table["large", k[2]] - table["small", k[2]]) / (large - small)
+    if (per < (share ? 5 : 0.05) && per > -(share ? 5 : 0.05)) continue  # noise
+    rows[++n] = k[2]; vals[n] = per
+  }
+  for (i = 2; i <= n; i++)
+    for (j = i; j > 1 && vals[j - 1] < vals[j]; j--) {
+      t = vals[j]; vals[j] = vals[j - 1]; vals[j - 1] = t
+      t = rows[j]; rows[j] = rows[j - 1]; rows[j - 1] = t
+    }
+  print "| " title " | " (share ? "instructions" : "calls") " / request |" (share ? " share |" : "")
+  print "|---|---:|" (share ? "---:|" : "")
+  for (i = 1; i <= n && i <= limit; i++) {
+    gsub(/\|/, "\\|", rows[i])
+    if (share) printf "| %s | %.0f | %.1f%% |\n", rows[i], vals[i], 100 * vals[i] / per_request
+    else printf "| %s | %.1f |\n", rows[i], vals[i]
+  }
+  print ""
+}
+
+END {
+  per_request = (total["large"] - total["small"]) / (large - small)
+  printf "Instructions per request (user space; callgrind, %d vs %d URLs): %.0f\n\n", small, large, per_request
+  report(parts, "part (self cost)", 20, 1)
+  report(calls, "called from gfetch's code (inclusive)", 15, 1)
+  report(fns, "function (self cost)", 25, 1)
+  report(own, "function of the binary: gfetch, green, inlined std:: (self cost)", 15, 1)
+  report(allocs, "heap allocations", 5, 0)
+}
