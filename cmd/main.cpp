@@ -1,0 +1,41 @@
+// gfetch: fetch many URLs at once, one result line per URL. main() is the list of
+// steps; everything else lives in cmd/ (parsing, exit status) and core/fetch (the job).
+#include <cstdio>
+#include <string>
+
+#include "cmd/exit_status.hpp"
+#include "cmd/parse.hpp"
+#include "fetch/job.hpp"
+
+namespace {
+
+int usage_error(const gfetch::cli::Command& command) {
+  for (const std::string& error : command.errors)
+    std::fprintf(stderr, "gfetch: %s\n", error.c_str());
+  std::fprintf(stderr, "Try 'gfetch --help' for more information.\n");
+  return gfetch::cli::kUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // 1. Parse the command line into Options (every bad flag reported, nothing fetched).
+  gfetch::cli::Command command =
+      gfetch::cli::parse_command_line(argc, argv, gfetch::cli::detect_environment());
+  switch (command.action) {
+    case gfetch::cli::Command::Action::usage_error:
+      return usage_error(command);
+    case gfetch::cli::Command::Action::help:
+    case gfetch::cli::Command::Action::version:
+      std::fputs(command.text.c_str(), stdout);
+      return gfetch::cli::kOk;
+    case gfetch::cli::Command::Action::run:
+      break;
+  }
+  // 2. Build the job and run it.
+  gfetch::Job job(std::move(command.options));
+  gfetch::Outcome outcome = job.run();
+  // 3. Map how it ended to the exit status.
+  if (!outcome.fatal.empty()) std::fprintf(stderr, "gfetch: %s\n", outcome.fatal.c_str());
+  return gfetch::cli::exit_status(outcome);
+}

@@ -1,0 +1,217 @@
+// One URL from start to Result: limits, attempts, retries, -o (see fetcher.hpp).
+#include "fetch/fetcher.hpp"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <system_error>
+
+#include "fetch/retry.hpp"
+#include "fetch/url_input.hpp"
+#include "green/greenlet.hpp"
+#include "green/hub.hpp"
+#include "net/error.hpp"
+
+namespace gfetch {
+namespace {
+
+net::Header parse_header(const std::string& line) {
+  std::size_t colon = line.find(':');
+  std::string name = line.substr(0, colon);
+  std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+  std::size_t first = value.find_first_not_of(" \t");
+  value = first == std::string::npos ? "" : value.substr(first);
+  return {name, value};
+}
+
+// --resolve HOST:PORT:ADDR applied by hand: the URL's authority becomes ADDR:PORT and
+// a Host header keeps the name. (net::Request has no resolve overrides yet.)
+std::string apply_resolve(const std::vector<std::string>& overrides, const std::string& url,
+                          net::Headers& headers) {
+  if (overrides.empty()) return url;
+  std::string key = host_key(url);
+  for (const std::string& entry : overrides) {
+    std::size_t second = entry.find(':', entry.find(':') + 1);
+    std::string host_port = entry.substr(0, second);
+    std::string address = entry.substr(second + 1);
+    std::string wanted = host_port;
+    for (char& c : wanted) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (wanted != key) continue;
+    std::size_t start = url.find("://") + 3;
+    std::size_t end = url.find_first_of("/?#", start);
+    std::string authority = url.substr(start, end == std::string::npos ? end : end - start);
+    std::size_t at = authority.rfind('@');
+    std::string userinfo = at == std::string::npos ? "" : authority.substr(0, at + 1);
+    std::string port = host_port.substr(host_port.rfind(':') + 1);
+    if (address.find(':') != std::string::npos && address.front() != '[') {
+      address = "[" + address + "]";
+    }
+    if (!net::find_header(headers, "Host")) {
+      std::string host = at == std::string::npos ? authority : authority.substr(at + 1);
+      headers.push_back({"Host", host});
+    }
+    return url.substr(0, start) + userinfo + address + ":" + port +
+           (end == std::string::npos ? "" : url.substr(end));
+  }
+  return url;
+}
+
+}  // namespace
+
+HostLimits::Slot::Slot(HostLimits& limits, std::string key)
+    : limits_(limits), key_(std::move(key)) {
+  if (limits_.per_host_ == 0) return;
+  std::unique_ptr<Host>& host = limits_.hosts_[key_];
+  if (!host) host = std::make_unique<Host>(limits_.per_host_);
+  ++host->users;
+  try {
+    host->semaphore.acquire();
+  } catch (...) {
+    if (--host->users == 0) limits_.hosts_.erase(key_);
+    throw;
+  }
+  held_ = true;
+}
+
+HostLimits::Slot::~Slot() {
+  if (!held_) return;
+  auto it = limits_.hosts_.find(key_);
+  it->second->semaphore.release();
+  if (--it->second->users == 0) limits_.hosts_.erase(it);
+}
+
+Fetcher::Fetcher(net::Client& client, const Options& options, RateLimiter* rate,
+                 OutputDir* output_dir)
+    : client_(client),
+      options_(options),
+      rate_(rate),
+      output_dir_(output_dir),
+      hosts_(options.per_host),
+      random_(std::random_device{}()) {
+  const HttpOptions& http = options.http;
+  base_.method = http.method;
+  for (const std::string& line : http.headers) base_.headers.push_back(parse_header(line));
+  if (http.data) base_.body = *http.data;
+  if (!http.user_agent.empty()) base_.user_agent = http.user_agent;
+  base_.timeouts.total = options.timing.timeout;
+  base_.timeouts.connect = options.timing.connect_timeout;
+  base_.timeouts.dns = options.timing.dns_timeout;
+  base_.timeouts.stall = options.timing.stall_timeout;
+  base_.redirects.follow = http.follow;
+  base_.redirects.max_hops = http.max_redirects;
+  base_.tls.insecure = http.insecure;
+  base_.tls.ca_file = http.ca_file;
+  base_.proxy = http.proxy;
+  switch (http.version) {
+    case HttpVersionChoice::any:
+      base_.http_version = net::HttpVersion::any;
+      break;
+    case HttpVersionChoice::http1_1:
+      base_.http_version = net::HttpVersion::http1_1;
+      break;
+    case HttpVersionChoice::http2:
+      base_.http_version = net::HttpVersion::http2;
+      break;
+  }
+  if (http.compressed) base_.accept_encoding = "";
+  base_.max_body_size = http.max_filesize;
+}
+
+net::Request Fetcher::make_request(const std::string& url) const {
+  net::Request request = base_;
+  request.url = apply_resolve(options_.http.resolve, url, request.headers);
+  return request;
+}
+
+std::optional<double> Fetcher::retry_wait(const net::Response& response, int attempt) {
+  if (attempt > options_.timing.retries) return std::nullopt;
+  bool retry = response.error ? retryable_error(response.error) : retryable_status(response.status);
+  if (!retry) return std::nullopt;
+  const TimingOptions& timing = options_.timing;
+  if (const std::string* after = response.header("Retry-After"); after && !response.error) {
+    if (std::optional<double> seconds = parse_retry_after(*after, std::time(nullptr))) {
+      return std::min(*seconds, timing.retry_max_delay);
+    }
+  }
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  return backoff_delay(attempt, timing.retry_delay, timing.retry_max_delay, unit(random_));
+}
+
+void Fetcher::fill(Result& result, const net::Response& response) const {
+  result.final_url = response.url;
+  result.status = response.status;
+  result.bytes = response.bytes_received;
+  result.wire_bytes = response.bytes_on_wire;
+  result.time_dns = response.timings.dns;
+  result.time_connect = response.timings.connect;
+  result.time_tls = response.timings.tls;
+  result.time_first_byte = response.timings.first_byte;
+  result.redirects = response.redirects;
+  result.remote_ip = response.remote_ip;
+  result.http_version = response.http_version;
+  result.error.clear();
+  result.error_message.clear();
+  if (response.error) {
+    result.error = std::string(net::error_kind(response.error));
+    result.error_message =
+        response.error_message.empty() ? response.error.message() : response.error_message;
+  } else if (options_.http.fail && response.status >= 400) {
+    result.error = "http-error";
+    result.error_message = "HTTP status " + std::to_string(response.status);
+  }
+}
+
+void Fetcher::save_to_file(Result& result, net::Request& request) {
+  if (!output_dir_) return;
+  if (result.file.empty()) {
+    OutputDir::File file = output_dir_->create(result.url);
+    ::close(file.fd);
+    result.file = file.path;
+  }
+  request.sink = net::BodySink::file(result.file);
+}
+
+void Fetcher::fetch(Result& result) {
+  green::Hub& hub = green::get_hub();
+  hub.update_now();
+  double start = hub.now();
+  HostLimits::Slot host_slot(hosts_, host_key(result.url));
+  struct Counted {
+    std::size_t& n;
+    explicit Counted(std::size_t& count) : n(count) { ++n; }
+    ~Counted() { --n; }
+  } counted(in_flight_);
+
+  net::Request request = make_request(result.url);
+  try {
+    save_to_file(result, request);
+  } catch (const std::system_error& error) {
+    result.error = "write-failed";
+    result.error_message = error.what();
+    return;
+  }
+  for (int attempt = 1;; ++attempt) {
+    if (rate_) rate_->acquire();
+    result.attempts = attempt;
+    net::Response response;
+    try {
+      response = client_.fetch(request);
+    } catch (...) {
+      hub.update_now();
+      result.time_total = hub.now() - start;
+      throw;
+    }
+    fill(result, response);
+    hub.update_now();
+    result.time_total = hub.now() - start;
+    std::optional<double> wait = retry_wait(response, attempt);
+    if (!wait) break;
+    green::sleep(*wait);
+  }
+  if (!result.file.empty() && result.bytes == 0 && !result.responded()) {
+    ::unlink(result.file.c_str());
+    result.file.clear();
+  }
+}
+
+}  // namespace gfetch

@@ -1,0 +1,232 @@
+// The report formats of formats.hpp: TSV, human (aligned, coloured), JSON Lines
+// and CSV. Each writes one record per Result; none keeps state between results.
+#include "fetch/formats.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "fetch/write_out.hpp"
+
+namespace gfetch {
+namespace {
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+std::string seconds3(double seconds) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", seconds);
+  return buffer;
+}
+
+class TsvFormatter final : public Formatter {
+ public:
+  void format(const Result& r, std::string& out) const override {
+    out += tsv_clean(r.url);
+    out += '\t';
+    out += std::to_string(r.status);
+    out += '\t';
+    out += std::to_string(r.bytes);
+    out += '\t';
+    out += seconds3(r.time_total);
+    out += '\t';
+    out += r.error.empty() ? std::string("-") : tsv_clean(r.error);
+    out += '\n';
+  }
+};
+
+class JsonFormatter final : public Formatter {
+ public:
+  void format(const Result& r, std::string& out) const override {
+    out += '{';
+    bool first = true;
+    for (const Field& field : fields()) {
+      if (!first) out += ',';
+      first = false;
+      out += '"';
+      out += field.name;
+      out += "\":";
+      if (field.type == FieldType::text) {
+        out += json_quote(field_text(r, field));
+      } else {
+        out += field_text(r, field);
+      }
+    }
+    out += "}\n";
+  }
+};
+
+class CsvFormatter final : public Formatter {
+ public:
+  std::string header() const override {
+    std::string out;
+    for (const Field& field : fields()) {
+      if (!out.empty()) out += ',';
+      out += field.name;
+    }
+    return out + "\r\n";
+  }
+  void format(const Result& r, std::string& out) const override {
+    bool first = true;
+    for (const Field& field : fields()) {
+      if (!first) out += ',';
+      first = false;
+      out += csv_quote(field_text(r, field));
+    }
+    out += "\r\n";
+  }
+};
+
+// Columns: status (3), size (10, right), time (8, right), URL, then the error.
+class HumanFormatter final : public Formatter {
+ public:
+  explicit HumanFormatter(bool colour) : colour_(colour) {}
+  void format(const Result& r, std::string& out) const override {
+    std::string status = r.status ? std::to_string(r.status) : "---";
+    const char* colour = status_colour(r);
+    char head[64];
+    std::snprintf(head, sizeof head, "%-3s %10s %8s  ", status.c_str(),
+                  human_bytes(static_cast<double>(r.bytes)).c_str(),
+                  human_seconds(r.time_total).c_str());
+    if (colour_) out += colour;
+    out.append(head, 3);
+    if (colour_) out += "\x1b[0m";
+    out += head + 3;
+    out += tsv_clean(r.url);
+    if (!r.error.empty()) {
+      out += "  ";
+      if (colour_) out += "\x1b[31m";
+      out += r.error;
+      if (!r.error_message.empty()) out += ": " + tsv_clean(r.error_message);
+      if (colour_) out += "\x1b[0m";
+    }
+    if (r.attempts > 1) out += "  (" + std::to_string(r.attempts) + " attempts)";
+    out += '\n';
+  }
+
+ private:
+  static const char* status_colour(const Result& r) {
+    if (!r.responded() || r.status >= 500) return "\x1b[31m";  // red
+    if (r.status >= 400) return "\x1b[33m";                    // yellow
+    if (r.status >= 300) return "\x1b[36m";                    // cyan
+    return "\x1b[32m";                                         // green
+  }
+  bool colour_;
+};
+
+class WriteOutFormatter final : public Formatter {
+ public:
+  explicit WriteOutFormatter(std::shared_ptr<const WriteOut> write_out)
+      : write_out_(std::move(write_out)) {}
+  void format(const Result& r, std::string& out) const override { write_out_->render(r, out); }
+
+ private:
+  std::shared_ptr<const WriteOut> write_out_;
+};
+
+}  // namespace
+
+std::unique_ptr<Formatter> make_formatter(const FormatOptions& options) {
+  switch (options.format) {
+    case Format::tsv:
+      return std::make_unique<TsvFormatter>();
+    case Format::human:
+      return std::make_unique<HumanFormatter>(options.colour);
+    case Format::json:
+      return std::make_unique<JsonFormatter>();
+    case Format::csv:
+      return std::make_unique<CsvFormatter>();
+    case Format::write_out:
+      return std::make_unique<WriteOutFormatter>(options.write_out);
+  }
+  return std::make_unique<TsvFormatter>();
+}
+
+std::string json_quote(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string csv_quote(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string tsv_clean(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string human_bytes(double bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  std::size_t unit = 0;
+  while (bytes >= 1024 && unit + 1 < std::size(kUnits)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  if (unit == 0) {
+    std::snprintf(buffer, sizeof buffer, "%.0f B", bytes);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.1f %s", bytes, kUnits[unit]);
+  }
+  return buffer;
+}
+
+std::string human_seconds(double seconds) {
+  char buffer[32];
+  if (seconds < 0.001) {
+    std::snprintf(buffer, sizeof buffer, "%.0f us", seconds * 1e6);
+  } else if (seconds < 1) {
+    std::snprintf(buffer, sizeof buffer, "%.0f ms", seconds * 1e3);
+  } else if (seconds < 60) {
+    std::snprintf(buffer, sizeof buffer, "%.2f s", seconds);
+  } else {
+    long total = std::lround(seconds);
+    std::snprintf(buffer, sizeof buffer, "%ldm%02lds", total / 60, total % 60);
+  }
+  return buffer;
+}
+
+}  // namespace gfetch

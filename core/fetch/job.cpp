@@ -1,0 +1,274 @@
+// The run of one job (see job.hpp): reader -> bounded queue -> dispatcher -> pool
+// of fetches -> report; stopping (deadline, signals, closed stdout) and the end.
+#include "fetch/job.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <optional>
+#include <stdexcept>
+
+#include "fetch/fetcher.hpp"
+#include "fetch/interrupts.hpp"
+#include "fetch/output_dir.hpp"
+#include "fetch/progress.hpp"
+#include "fetch/rate_limiter.hpp"
+#include "fetch/report.hpp"
+#include "fetch/stdout_sink.hpp"
+#include "fetch/url_input.hpp"
+#include "green/group.hpp"
+#include "green/hub.hpp"
+#include "green/pool.hpp"
+#include "green/queue.hpp"
+#include "green/timer.hpp"
+#include "net/client.hpp"
+
+namespace gfetch {
+namespace {
+
+constexpr std::size_t kQueueSize = 1024;  // URLs read ahead of the pool
+constexpr double kTick = 0.1;             // progress redraw and stdout flush period
+
+net::Client::Options client_options(const Options& options) {
+  net::Client::Options out;
+  out.resolver.servers = options.http.dns_servers;
+  if (options.timing.dns_timeout) out.resolver.timeout = *options.timing.dns_timeout;
+  if (!options.http.user_agent.empty()) out.user_agent = options.http.user_agent;
+  return out;
+}
+
+void write_stderr(const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(STDERR_FILENO, text.data() + done, text.size() - done);
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+class Job::Run {
+ public:
+  explicit Run(const Options& options)
+      : options_(options),
+        hub_(green::get_hub()),
+        output_dir_(options.output.output_dir
+                        ? std::make_unique<OutputDir>(*options.output.output_dir)
+                        : nullptr),
+        rate_(options.rate ? std::make_unique<RateLimiter>(*options.rate, options.rate_burst)
+                           : nullptr),
+        client_(hub_, client_options(options)),
+        fetcher_(client_, options_, rate_.get(), output_dir_.get()),
+        out_(STDOUT_FILENO, is_terminal(STDOUT_FILENO)),
+        progress_(STDERR_FILENO, options.output.progress),
+        report_(options.output.format, options.output.keep_order, out_, progress_,
+                options.output.progress && is_terminal(STDOUT_FILENO)),
+        reader_(options.input),
+        queue_(kQueueSize),
+        pool_(options.pool),
+        grace_timer_(hub_, [this] { cancel("interrupted"); }),
+        deadline_timer_(hub_, [this] {
+          outcome_.deadline = true;
+          cancel("deadline reached");
+        }) {}
+
+  Outcome run() {
+    hub_.update_now();
+    start_ = hub_.now();
+    reading_ = services_.spawn([this] { read(); });
+    ticker_ = services_.spawn([this] { tick(); });
+    dispatcher_ = services_.spawn([this] { dispatch(); });
+    if (options_.timing.deadline) deadline_timer_.start(*options_.timing.deadline);
+    dispatcher_->join();
+    pool_.join();
+    grace_timer_.cancel();
+    deadline_timer_.cancel();
+    services_.kill();
+    report_.finish();
+    progress_.clear();
+    outcome_.results = report_.summary().total();
+    outcome_.failed = report_.summary().failed();
+    outcome_.broken_pipe = report_.broken();
+    if (options_.output.summary && !outcome_.broken_pipe) {
+      hub_.update_now();
+      write_stderr(report_.summary().render(hub_.now() - start_));
+    }
+    return outcome_;
+  }
+
+  void interrupt() {
+    outcome_.interrupted = true;
+    if (interrupts_++ > 0) {
+      cancel("interrupted");
+      return;
+    }
+    stop_admitting();
+    grace_timer_.start(options_.timing.grace);
+  }
+
+  void cancel_now() {
+    outcome_.interrupted = true;
+    cancel("interrupted");
+  }
+
+ private:
+  // Reader greenlet: input -> queue; nullopt marks the end.
+  void read() {
+    try {
+      while (std::optional<InputLine> line = reader_.next()) {
+        ++read_;
+        queue_.put(std::move(line));
+      }
+    } catch (const std::runtime_error& error) {
+      outcome_.fatal = error.what();
+    }
+    total_ = read_;
+    queue_.put(std::nullopt);
+  }
+
+  // Dispatcher greenlet: admits each URL (gives it an index) and spawns its fetch,
+  // blocking while the pool is full.
+  void dispatch() {
+    while (std::optional<InputLine> line = queue_.get()) {
+      // Wait for a slot before numbering the URL: a kill while waiting leaves it
+      // unadmitted, so admitted indexes have no gaps.
+      if (line->error.empty()) pool_.wait_available();
+      Result result;
+      result.index = ++admitted_;
+      result.url = std::move(line->url);
+      result.input = std::move(line->where);
+      if (!line->error.empty()) {
+        result.error = "invalid-url";
+        result.error_message = "invalid URL: " + line->error;
+        message(result.input + ": invalid URL '" + result.url + "': " + line->error);
+        deliver(result);
+        continue;
+      }
+      pool_.spawn([this, result = std::move(result)]() mutable { fetch_one(result); });
+    }
+  }
+
+  void fetch_one(Result& result) {
+    try {
+      fetcher_.fetch(result);
+    } catch (const green::GreenletExit&) {
+      hub_.update_now();
+      result.error = "cancelled";
+      result.error_message = cancel_reason_;
+      deliver(result);
+      throw;
+    } catch (const std::exception& error) {
+      result.error = "error";
+      result.error_message = error.what();
+    }
+    deliver(result);
+  }
+
+  void deliver(const Result& result) {
+    report_.add(result);
+    if (report_.broken() && !stopping_quietly_) {
+      stopping_quietly_ = true;
+      hub_.run_callback([this] { cancel("standard output closed"); });
+    }
+  }
+
+  // Ticker greenlet: progress redraws and flushes of a buffered stdout.
+  void tick() {
+    for (;;) {
+      green::sleep(kTick);
+      hub_.update_now();
+      progress_.update(counts(), hub_.now());
+      if (out_.pending() > 0) out_.flush();
+    }
+  }
+
+  ProgressCounts counts() const {
+    ProgressCounts counts;
+    counts.done = report_.summary().total();
+    if (total_) counts.total = *total_;
+    counts.bytes = report_.summary().bytes();
+    counts.failures = report_.summary().failed();
+    counts.in_flight = fetcher_.in_flight();
+    return counts;
+  }
+
+  void message(const std::string& text) {
+    if (options_.output.quiet) return;
+    progress_.clear();
+    write_stderr("gfetch: " + text + "\n");
+  }
+
+  void stop_admitting() {
+    if (!admitting_) return;
+    admitting_ = false;
+    if (reading_) reading_->kill(false);
+    if (dispatcher_) dispatcher_->kill(false);
+  }
+
+  // Stops admitting and cancels every fetch in flight; each still gets its line.
+  void cancel(const std::string& reason) {
+    stop_admitting();
+    if (cancel_reason_.empty()) cancel_reason_ = reason;
+    pool_.kill(false);
+  }
+
+  const Options& options_;
+  green::Hub& hub_;
+  std::unique_ptr<OutputDir> output_dir_;
+  std::unique_ptr<RateLimiter> rate_;
+  net::Client client_;
+  Fetcher fetcher_;
+  StdoutSink out_;
+  Progress progress_;
+  Report report_;
+  UrlReader reader_;
+  green::Queue<std::optional<InputLine>> queue_;
+  green::Pool pool_;
+  green::Group services_;
+  green::Greenlet::Ptr reading_;
+  green::Greenlet::Ptr ticker_;
+  green::Greenlet::Ptr dispatcher_;
+  green::Timer grace_timer_;
+  green::Timer deadline_timer_;
+  Outcome outcome_;
+  double start_ = 0;
+  std::size_t read_ = 0;
+  std::optional<std::size_t> total_;
+  std::size_t admitted_ = 0;
+  bool admitting_ = true;
+  bool stopping_quietly_ = false;
+  int interrupts_ = 0;
+  std::string cancel_reason_;
+};
+
+Job::Job(Options options) : options_(std::move(options)) {}
+
+Job::~Job() = default;
+
+Outcome Job::run() {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE result, not a death
+  std::unique_ptr<Run> run;
+  try {
+    run = std::make_unique<Run>(options_);
+  } catch (const std::exception& error) {
+    Outcome outcome;
+    outcome.fatal = error.what();
+    return outcome;
+  }
+  run_ = run.get();
+  Interrupts interrupts(*this);
+  Outcome outcome = run->run();
+  run_ = nullptr;
+  return outcome;
+}
+
+void Job::interrupt() {
+  if (run_) run_->interrupt();
+}
+
+void Job::cancel_now() {
+  if (run_) run_->cancel_now();
+}
+
+}  // namespace gfetch

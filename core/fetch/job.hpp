@@ -1,0 +1,48 @@
+// Job: one gfetch run. A reader greenlet streams URLs into a bounded queue; the
+// dispatcher admits them into a green::Pool of fetch greenlets (per-host and rate
+// limits inside each fetch); every admitted URL gets exactly one Result in the
+// Report, even when the run is stopped early (deadline, Ctrl-C, closed stdout).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "fetch/options.hpp"
+
+namespace gfetch {
+
+// How the run ended: the input for the exit status (decided by the CLI, in one place).
+struct Outcome {
+  std::uint64_t results = 0;  // result records produced (one per admitted URL)
+  std::uint64_t failed = 0;   // results that count as failures
+  bool interrupted = false;   // SIGINT or SIGQUIT stopped it
+  bool broken_pipe = false;   // stdout's reader went away; the run ended quietly
+  bool deadline = false;      // --deadline cancelled it
+  std::string fatal;          // a setup error found at run time (an unreadable -i file, -o DIR)
+};
+
+class Job {
+ public:
+  explicit Job(Options options);
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  // Runs to the end on this thread's hub and returns how it ended. Once only.
+  Outcome run();
+
+  // Ctrl-C: the first call stops admitting URLs and gives fetches in flight
+  // --grace seconds before cancelling them; a second call cancels at once. From
+  // greenlets or hub callbacks of the job's hub, while run() runs.
+  void interrupt();
+  // SIGQUIT, a second Ctrl-C: stop admitting and cancel everything now.
+  void cancel_now();
+
+ private:
+  class Run;
+  Options options_;
+  Run* run_ = nullptr;  // the run in progress
+};
+
+}  // namespace gfetch

@@ -1,0 +1,140 @@
+// URL input: normalisation (trim, comments, default scheme, invalid URLs), host
+// keys for --per-host, and the reader's FILE:LINE numbering, order and --dedupe.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "fetch/url_input.hpp"
+
+using gfetch::InputLine;
+using gfetch::InputSpec;
+using gfetch::normalise_url;
+using gfetch::UrlReader;
+
+namespace {
+
+std::string temp_file(const std::string& content) {
+  char path[] = "/tmp/gfetch-input-XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+  ::close(fd);
+  return path;
+}
+
+std::vector<InputLine> read_all(InputSpec spec) {
+  UrlReader reader(std::move(spec));
+  std::vector<InputLine> out;
+  while (std::optional<InputLine> line = reader.next()) out.push_back(*line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("blank lines and comments are skipped, whitespace trimmed") {
+  CHECK_FALSE(normalise_url(""));
+  CHECK_FALSE(normalise_url("   \t\r"));
+  CHECK_FALSE(normalise_url("# a comment"));
+  CHECK_FALSE(normalise_url("   # indented comment"));
+  auto url = normalise_url("  \thttp://example.com/a \r");
+  REQUIRE(url);
+  CHECK(url->url == "http://example.com/a");
+  CHECK(url->error.empty());
+}
+
+TEST_CASE("a URL without a scheme gets http://, schemes are lower-cased") {
+  CHECK(normalise_url("example.com")->url == "http://example.com");
+  CHECK(normalise_url("localhost:8080/x?y=1")->url == "http://localhost:8080/x?y=1");
+  CHECK(normalise_url("HTTPS://Example.com/Path")->url == "https://Example.com/Path");
+  CHECK(normalise_url("[::1]:80/")->url == "http://[::1]:80/");
+  CHECK(normalise_url("user@host.example/")->url == "http://user@host.example/");
+}
+
+TEST_CASE("invalid URLs say why") {
+  auto check = [](const char* text, const char* why) {
+    auto url = normalise_url(text);
+    REQUIRE(url);
+    INFO(text);
+    CHECK(url->error.find(why) != std::string::npos);
+  };
+  check("ftp://example.com/", "unsupported scheme 'ftp'");
+  check("http://", "no host");
+  check("http:///path", "no host");
+  check("http://exa mple.com/", "whitespace");
+  check("http://example.com:99999/", "bad port");
+  check("http://example.com:0/", "bad port");
+  check("http://example.com:8x/", "bad port");
+  check("http://ex<ample.com/", "bad character in host");
+  check("http://[::1/", "unterminated IPv6");
+  check("http://[zz]/", "bad IPv6");
+}
+
+TEST_CASE("host keys name host and port, default ports filled in") {
+  CHECK(gfetch::host_key("http://Example.COM/x") == "example.com:80");
+  CHECK(gfetch::host_key("https://example.com/x") == "example.com:443");
+  CHECK(gfetch::host_key("http://u:p@127.0.0.1:8080/x") == "127.0.0.1:8080");
+  CHECK(gfetch::host_key("http://[::1]:81/") == "[::1]:81");
+  CHECK(gfetch::host_key("nonsense").empty());
+}
+
+TEST_CASE("the reader numbers lines FILE:LINE, arguments first, files in order") {
+  std::string first = temp_file("# urls\nhttp://a.example/1\n\n  b.example/2  \nbad url\n");
+  std::string second = temp_file("http://c.example/3");  // no final newline
+  InputSpec spec;
+  spec.urls = {"http://arg.example/", "# not a comment when it is an argument?"};
+  spec.files = {first, second};
+  std::vector<InputLine> lines = read_all(spec);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0].url == "http://arg.example/");
+  CHECK(lines[0].where == "<arg>:1");
+  CHECK(lines[1].url == "http://a.example/1");
+  CHECK(lines[1].where == first + ":2");
+  CHECK(lines[2].url == "http://b.example/2");
+  CHECK(lines[2].where == first + ":4");
+  CHECK(lines[3].url == "bad url");
+  CHECK(lines[3].where == first + ":5");
+  CHECK_FALSE(lines[3].error.empty());
+  CHECK(lines[4].url == "http://c.example/3");
+  CHECK(lines[4].where == second + ":1");
+  ::unlink(first.c_str());
+  ::unlink(second.c_str());
+}
+
+TEST_CASE("dedupe drops repeated URLs, after normalisation") {
+  std::string file = temp_file("a.example/x\nhttp://a.example/x\nHTTP://a.example/x\nb.example\n");
+  InputSpec spec;
+  spec.files = {file};
+  spec.dedupe = true;
+  UrlReader reader(spec);
+  std::vector<std::string> urls;
+  while (auto line = reader.next()) urls.push_back(line->url);
+  CHECK(urls == std::vector<std::string>{"http://a.example/x", "http://b.example"});
+  CHECK(reader.duplicates() == 2);
+  spec.dedupe = false;
+  CHECK(read_all(spec).size() == 4);
+  ::unlink(file.c_str());
+}
+
+TEST_CASE("a large input is read in chunks, every line counted") {
+  std::string content;
+  for (int i = 1; i <= 50000; ++i) content += "http://h.example/" + std::to_string(i) + "\n";
+  std::string file = temp_file(content);
+  InputSpec spec;
+  spec.files = {file};
+  std::vector<InputLine> lines = read_all(spec);
+  REQUIRE(lines.size() == 50000);
+  CHECK(lines.back().where == file + ":50000");
+  CHECK(lines.back().url == "http://h.example/50000");
+  ::unlink(file.c_str());
+}
+
+TEST_CASE("an unreadable file is an error naming it") {
+  InputSpec spec;
+  spec.files = {"/nonexistent/urls.txt"};
+  UrlReader reader(spec);
+  CHECK_THROWS_WITH(reader.next(), Catch::Contains("/nonexistent/urls.txt"));
+}
