@@ -24,38 +24,6 @@ net::Header parse_header(const std::string& line) {
   return {name, value};
 }
 
-// --resolve HOST:PORT:ADDR applied by hand: the URL's authority becomes ADDR:PORT and
-// a Host header keeps the name. (net::Request has no resolve overrides yet.)
-std::string apply_resolve(const std::vector<std::string>& overrides, const std::string& url,
-                          net::Headers& headers) {
-  if (overrides.empty()) return url;
-  std::string key = host_key(url);
-  for (const std::string& entry : overrides) {
-    std::size_t second = entry.find(':', entry.find(':') + 1);
-    std::string host_port = entry.substr(0, second);
-    std::string address = entry.substr(second + 1);
-    std::string wanted = host_port;
-    for (char& c : wanted) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (wanted != key) continue;
-    std::size_t start = url.find("://") + 3;
-    std::size_t end = url.find_first_of("/?#", start);
-    std::string authority = url.substr(start, end == std::string::npos ? end : end - start);
-    std::size_t at = authority.rfind('@');
-    std::string userinfo = at == std::string::npos ? "" : authority.substr(0, at + 1);
-    std::string port = host_port.substr(host_port.rfind(':') + 1);
-    if (address.find(':') != std::string::npos && address.front() != '[') {
-      address = "[" + address + "]";
-    }
-    if (!net::find_header(headers, "Host")) {
-      std::string host = at == std::string::npos ? authority : authority.substr(at + 1);
-      headers.push_back({"Host", host});
-    }
-    return url.substr(0, start) + userinfo + address + ":" + port +
-           (end == std::string::npos ? "" : url.substr(end));
-  }
-  return url;
-}
-
 }  // namespace
 
 HostLimits::Slot::Slot(HostLimits& limits, std::string key)
@@ -114,12 +82,13 @@ Fetcher::Fetcher(net::Client& client, const Options& options, RateLimiter* rate,
       break;
   }
   if (http.compressed) base_.accept_encoding = "";
+  base_.resolve = http.resolve;  // answered by the client on every hop, TLS names intact
   base_.max_body_size = http.max_filesize;
 }
 
 net::Request Fetcher::make_request(const std::string& url) const {
   net::Request request = base_;
-  request.url = apply_resolve(options_.http.resolve, url, request.headers);
+  request.url = url;
   return request;
 }
 

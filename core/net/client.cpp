@@ -249,6 +249,9 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   Hop hop{&request,      &fetch.url.href, &fetch.method, fetch.send_body ? &request.body : nullptr,
           headers.get(), entries,         &proxy,        &user_agent,
           &transfer};
+  hop.pipewait = options_.multiplex && request.http_version != HttpVersion::http1_1 &&
+                 (fetch.url.scheme == "https" || request.http_version == HttpVersion::http2 ||
+                  request.http_version == HttpVersion::http2_prior_knowledge);
   H2cOrigin* opens_h2c = plan_h2c(fetch, proxy, hop);
   struct Opening {  // counts the transfers opening an h2c connection to an origin
     H2cOrigin* origin;

@@ -4,6 +4,9 @@
 // return; only Multi wakes the greenlet.
 #include "net/detail/transfer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <string>
 #include <string_view>
@@ -139,8 +142,14 @@ BodyWriter::~BodyWriter() {
 
 std::error_code BodyWriter::open() {
   if (sink_.kind != BodySink::Kind::file || file_ != nullptr) return {};
-  file_ = std::fopen(sink_.path.c_str(), "wbe");
-  if (file_ == nullptr) return errc::write_failed;
+  // O_NOFOLLOW: a symlink planted at the path cannot redirect the write elsewhere.
+  int fd = ::open(sink_.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return errc::write_failed;
+  file_ = ::fdopen(fd, "wb");
+  if (file_ == nullptr) {
+    ::close(fd);
+    return errc::write_failed;
+  }
   buffer_ = std::make_unique<char[]>(kFileBuffer);
   std::setvbuf(file_, buffer_.get(), _IOFBF, kFileBuffer);
   return {};
@@ -201,7 +210,6 @@ void init_easy(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_NOPROXY, "");  // no_proxy is applied by the client
 }
@@ -219,6 +227,7 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
   set(CURLOPT_PREREQDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_HTTPHEADER, hop.headers);
   set(CURLOPT_RESOLVE, hop.resolve);
+  set(CURLOPT_PIPEWAIT, hop.pipewait ? 1L : 0L);
 
   const std::string& method = *hop.method;
   if (method == "HEAD") {

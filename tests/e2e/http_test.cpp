@@ -100,6 +100,8 @@ TEST_CASE("option --dedupe, --resolve, --http1.1") {
                             "http://gfetch.test:" + port + "/bytes/5"});
   CHECK(resolved["status"] == "200");
   CHECK(resolved["bytes"] == "5");
+  // The name is kept (TLS would need it): only the address comes from --resolve.
+  CHECK(resolved["final_url"] == "http://gfetch.test:" + port + "/bytes/5");
   CHECK(json_run({"--http1.1", url})["http_version"] == "1.1");
 }
 

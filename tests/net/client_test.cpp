@@ -432,3 +432,28 @@ TEST_CASE("bad URLs and refused connections are values", "[client]") {
 
   CHECK(client.fetch(get(server.url("/bytes/1"))).ok());
 }
+
+TEST_CASE("plain HTTP fetches to a new host do not queue behind the first one", "[client]") {
+  // PIPEWAIT is only for connections that may multiplex (HTTP/2); on HTTP/1.1 the
+  // second fetch must open its own connection instead of waiting for the first.
+  testing::HttpServer server;
+  green::Hub hub;
+  Client client(hub);
+  double start = hub.now();
+  double fast_done = -1;
+  double slow_done = -1;
+  auto slow = green::spawn([&] {
+    Response r = client.fetch(get(server.url("/delay/400")));
+    CHECK(r.ok());
+    slow_done = hub.now() - start;
+  });
+  auto fast = green::spawn([&] {
+    Response r = client.fetch(get(server.url("/bytes/1")));
+    CHECK(r.ok());
+    fast_done = hub.now() - start;
+  });
+  green::joinall({slow, fast});
+  CHECK(fast_done < 0.3);
+  CHECK(slow_done >= 0.4);
+  CHECK(client.stats().connections_opened == 2);
+}

@@ -120,6 +120,10 @@ struct Hop {
   Transfer* transfer;
   // Ask for HTTP/2 (not prior knowledge) to reuse an h2c connection (client.cpp).
   bool reuse_h2c = false;
+  // Wait for a connection that may multiplex (HTTP/2) instead of opening another.
+  // Only where HTTP/2 is possible: on plain HTTP/1.1 it would serialise the first
+  // requests to a new host behind one another.
+  bool pipewait = false;
 };
 
 // Sets every per-request option of `easy` for `hop`, so a pooled handle carries
