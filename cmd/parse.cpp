@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <deque>
+#include <optional>
+#include <string_view>
 
 #include "cmd/option_table.hpp"
 
@@ -59,6 +61,50 @@ void resolve(Settings& settings, const Environment& environment, std::vector<std
   options.output.summary = !settings.quiet && !settings.no_summary;
 }
 
+// The table entry named `name` ("--pool" or "-p"), or null.
+const OptionSpec* find_spec(std::span<const OptionSpec> table, std::string_view name) {
+  for (const OptionSpec& spec : table) {
+    if (spec.long_name() == name || spec.short_name() == name) return &spec;
+  }
+  return nullptr;
+}
+
+// CLI11 takes the argument after an option as its value whatever it looks like, and
+// stops parsing with a single error when there is none: that can only be the last
+// argument. Finds it (walking argv as CLI11 does, short clusters included), so the
+// caller reports it and parses the rest, reporting every other bad flag too.
+std::optional<int> missing_value_at(int argc, const char* const* argv,
+                                    std::span<const OptionSpec> table) {
+  auto takes_value = [](const OptionSpec* spec) { return spec && !spec->value.empty(); };
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") return std::nullopt;  // the rest is positional
+    if (arg.size() > 2 && arg.substr(0, 2) == "--" && arg[2] != '-') {
+      std::size_t equals = arg.find('=');
+      bool has_value = equals != std::string_view::npos && equals + 1 < arg.size();
+      if (!has_value && takes_value(find_spec(table, arg.substr(0, equals)))) {
+        if (i + 1 == argc) return i;
+        ++i;  // its value
+      }
+      continue;
+    }
+    if (arg.size() < 2 || arg[0] != '-' || arg[1] == '-' || (arg[1] >= '0' && arg[1] <= '9')) {
+      continue;  // a positional argument (or a negative number)
+    }
+    for (std::size_t j = 1; j < arg.size(); ++j) {  // -kx URL, -xURL, -qt 5
+      const OptionSpec* spec = find_spec(table, std::string{'-', arg[j]});
+      if (!spec) break;  // unknown: CLI11 drops the rest of the cluster
+      if (!takes_value(spec)) continue;
+      if (j + 1 == arg.size()) {
+        if (i + 1 == argc) return i;
+        ++i;
+      }
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Environment detect_environment() {
@@ -104,13 +150,31 @@ Command parse_command_line(int argc, const char* const* argv, const Environment&
   app.add_option("URL", settings.urls, "URLs to fetch (http:// is assumed without a scheme)");
 
   Command command;
+  std::vector<const char*> arguments(argv, argv + argc);
+  std::string cluster;  // storage for a shortened last argument
+  if (std::optional<int> missing = missing_value_at(argc, argv, table)) {
+    std::string_view arg = argv[*missing];
+    const OptionSpec* spec =
+        arg.substr(0, 2) == "--"
+            ? find_spec(table, arg.substr(0, arg.find('=')))
+            : find_spec(table, std::string{'-', arg.back()});  // the cluster's last letter
+    command.errors.push_back(std::string(spec->long_name()) + ": missing value (" +
+                             std::string(spec->value) + ")");
+    arguments.pop_back();  // always the last argument
+    if (arg.substr(0, 2) != "--" && arg.size() > 2) {
+      // "-kx": keep the flags before the option that lacks its value.
+      cluster = std::string(arg.substr(0, arg.size() - 1));
+      arguments.push_back(cluster.c_str());
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(arguments.size()), arguments.data());
   } catch (const CLI::ParseError& error) {
     command.errors.push_back(error.what());
     return command;
   }
   for (const std::string& extra : app.remaining()) {
+    if (extra == "--") continue;  // CLI11 keeps the end-of-options mark among the extras
     command.errors.push_back("unknown option '" + extra + "'");
   }
   for (std::size_t i = 0; i < table.size(); ++i) {

@@ -214,6 +214,26 @@ TEST_CASE("a missing value is a usage error") {
   CHECK(joined(command).find("pool") != std::string::npos);
 }
 
+TEST_CASE("a missing value is reported with every other bad flag") {
+  Command command = parse({"--pool", "0", "--wat", "http://example.com/", "--timeout"});
+  CHECK(command.action == Command::Action::usage_error);
+  CHECK(joined(command) ==
+        "--timeout: missing value (SEC)\nunknown option '--wat'\n"
+        "--pool: invalid value '0': expected a whole number from 1 to 100000\n");
+  // In a cluster: the flags before it still count, -x's value is missing.
+  Command cluster = parse({"--rate", "x", "http://example.com/", "-qx"});
+  CHECK(joined(cluster).find("--proxy: missing value (URL)") != std::string::npos);
+  CHECK(joined(cluster).find("--rate: invalid value 'x'") != std::string::npos);
+  CHECK(cluster.errors.size() == 2);
+  CHECK(joined(parse({"http://example.com/", "--pool="})) == "--pool: missing value (N)\n");
+  // Values are taken whatever they look like; "--" ends the options.
+  Command fine = parse({"-x", "-", "-t", "5", "--", "-k"});
+  CHECK(fine.action == Command::Action::run);
+  CHECK(fine.options.http.proxy == "-");
+  CHECK(fine.options.input.urls == std::vector<std::string>{"-k"});
+  CHECK(parse({"-kx", "http://proxy:3128", "http://example.com/"}).action == Command::Action::run);
+}
+
 TEST_CASE("option --help and --version") {
   Command help = parse({"--help"});
   CHECK(help.action == Command::Action::help);

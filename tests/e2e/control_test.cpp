@@ -105,6 +105,19 @@ TEST_CASE("retries against /flaky: attempts counted, Retry-After honoured") {
   CHECK(refused.status == 1);
 }
 
+TEST_CASE("option --retry-max-delay caps the exponential backoff") {
+  testing::HttpServer server;
+  // Uncapped, a 10 s base would wait at least 5 + 10 s before the two retries.
+  e2e::Finished run = e2e::run({"--json", "--retries", "2", "--retry-delay", "10",
+                                "--retry-max-delay", "0.2", server.url("/status/503")});
+  auto record = records::parse_json_object(records::lines(run.out).at(0));
+  CHECK(record["attempts"] == "3");
+  CHECK(record["status"] == "503");
+  CHECK(server.stats().count("/status/503") == 3);
+  CHECK(std::stod(record["time_total"]) >= 0.35);  // two waits of 0.2 s (jitter is below the cap)
+  CHECK(run.seconds < 4);
+}
+
 TEST_CASE("SIGINT: stop admitting, grace period, then cancel; exit 130") {
   testing::HttpServer server;
   std::vector<std::string> urls = delay_urls(server, 60, 5000);

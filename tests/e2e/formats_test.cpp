@@ -186,6 +186,20 @@ TEST_CASE("usage errors: every bad flag reported, nothing fetched, exit 2") {
   CHECK(e2e::run({"--version"}).out.rfind("gfetch ", 0) == 0);
 }
 
+TEST_CASE("usage errors: a missing last value is reported with the other bad flags") {
+  testing::HttpServer server;
+  e2e::Finished run = e2e::run({"--pool", "0", "--wat", server.url("/bytes/1"), "-t"});
+  CHECK(run.status == 2);
+  CHECK(run.out.empty());
+  CHECK(run.err.find("--timeout: missing value (SEC)") != std::string::npos);
+  CHECK(run.err.find("--pool: invalid value '0'") != std::string::npos);
+  CHECK(run.err.find("unknown option '--wat'") != std::string::npos);
+  CHECK(server.stats().requests == 0);
+  e2e::Finished plain = e2e::run({"--no-summary", "--", server.url("/bytes/1")});
+  CHECK(plain.status == 0);
+  CHECK(server.stats().requests == 1);
+}
+
 TEST_CASE("option -q: nothing on stderr") {
   testing::HttpServer server;
   e2e::Finished run = e2e::run({"-q", server.url("/bytes/1"), "bad url"});

@@ -1,7 +1,7 @@
 // HTTP options of the built binary against the loopback server: headers and user
 // agent (echoed by /headers), method and body, redirects, size and time limits,
 // --compressed, --dedupe, --resolve, --http1.1, and the terminal table (under
-// script(1), with and without NO_COLOR).
+// script(1): NO_COLOR, --color, --no-color, --no-progress).
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -115,4 +115,23 @@ TEST_CASE("on a terminal: an aligned, coloured table; NO_COLOR turns colour off"
   e2e::Finished plain = e2e::shell("NO_COLOR=1 " + command);
   CHECK(plain.out.find("\x1b[32m") == std::string::npos);
   CHECK(plain.out.find("200 ") != std::string::npos);
+}
+
+TEST_CASE("on a terminal: --color beats NO_COLOR, --no-color and --no-progress") {
+  testing::HttpServer server;
+  auto command = [&](const std::string& flags, const std::string& path) {
+    return "script -qec \"" + std::string(GFETCH_BINARY) + " " + flags + " " + server.url(path) +
+           "\" /dev/null";
+  };
+  CHECK(e2e::shell("NO_COLOR=1 " + command("--color --no-summary", "/bytes/10"))
+            .out.find("\x1b[32m200\x1b[0m") != std::string::npos);
+  e2e::Finished plain = e2e::shell(command("--no-color --no-summary", "/bytes/10"));
+  CHECK(plain.out.find("\x1b[32m") == std::string::npos);
+  CHECK(plain.out.find("200 ") != std::string::npos);
+  // Progress is drawn on a terminal by default (at least once for a 500 ms fetch)...
+  CHECK(e2e::shell(command("", "/delay/500")).out.find("done,") != std::string::npos);
+  // ...and never with --no-progress; the summary stays.
+  e2e::Finished quiet = e2e::shell(command("--no-progress", "/delay/500"));
+  CHECK(quiet.out.find("done,") == std::string::npos);
+  CHECK(quiet.out.find("1 URL") != std::string::npos);
 }
