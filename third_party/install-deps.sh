@@ -2,7 +2,17 @@
 # Installs every build, test and benchmark dependency of gfetch from Debian's
 # packages. Idempotent: when everything is already present it installs nothing
 # and does not touch the network. Needs root (or sudo) only when it must install.
+# --bench also installs the peers and profilers of bench/run.sh (wget2, Python
+# gevent + requests, valgrind), which neither the build nor the tests need.
 set -euo pipefail
+
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=1 ;;
+    *) echo "install-deps: unknown argument $arg (known: --bench)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   # toolchain
@@ -11,8 +21,13 @@ packages=(
   libevent-dev libboost-context-dev libcurl4-openssl-dev libc-ares-dev
   libcli11-dev catch2 zlib1g-dev
   # test and benchmark peers / servers
-  dnsmasq-base nginx-light nghttp2-server curl groff-base procps
+  dnsmasq-base nginx-light nghttp2-server curl groff-base procps openssl
 )
+if [ "$bench" = 1 ]; then
+  # bench/run.sh's peers (issue 5) and its profiler; util-linux has taskset,
+  # iproute2 has ss, python3 is Debian's (the one python3-gevent installs into).
+  packages+=(wget2 python3 python3-gevent python3-requests valgrind util-linux iproute2)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
