@@ -4,7 +4,8 @@
 # out. Markdown tables: self instructions by part (libcurl, malloc, libevent, green,
 # gfetch's net code, ...), library calls made by gfetch's code with what they cost
 # inclusively, the top functions overall and in the binary, and heap allocations.
-# Used by `bench/net.sh --callgrind N`.
+# Used by `bench/net.sh --callgrind N` (binary=bench_net_fetch) and `bench/run.sh
+# --profile N` (binary=/cmd/gfetch, the CLI: core/fetch and cmd/ get parts of their own).
 #   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch -f callgrind_split.awk A B
 
 function lookup(table, value,    id, rest) {  # "(12) name" defines id 12, "(12)" refers to it
@@ -22,6 +23,8 @@ function part(object, file, fn) {
   if (ours(object)) {
     if (fn ~ /gfetch::net/ || file ~ /core\/net\//) return "gfetch net (core/net)"
     if (fn ~ /green::/ || file ~ /core\/green\//) return "green (core/green)"
+    if (file ~ /core\/fetch\//) return "gfetch fetch (core/fetch: job, pool, report)"
+    if (file ~ /cmd\//) return "gfetch cmd (cmd/)"
     if (fn ~ /^main/ || file ~ /bench\//) return "bench driver (list, Request, tally)"
     return "std:: out of line, in the binary"
   }
