@@ -14,6 +14,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 runs=5
 small_count=10000
 large_count=2000
@@ -47,58 +49,24 @@ workloads=("1k:$small_count:1024:1k")
 if ((large_count > 0)); then workloads+=("64k:$large_count:65536:64k"); fi
 tools=(gfetch curl)
 
-log() { echo "net.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
-
 # ---- tools and limits ----
 nginx=/usr/sbin/nginx
-for tool in "$nginx" curl taskset cmake pgrep awk; do
-  command -v "$tool" >/dev/null || die "$tool is missing: run third_party/install-deps.sh"
-done
+require_tools third_party/install-deps.sh "$nginx" curl taskset cmake pgrep awk
 if ((callgrind > 0)) && ! command -v valgrind >/dev/null; then
   die "valgrind is missing (not in install-deps.sh): apt-get install valgrind"
 fi
-hard_nofile=$(ulimit -Hn)
-if [ "$hard_nofile" = unlimited ]; then hard_nofile=1048576; fi
-ulimit -n "$hard_nofile" || log "could not raise the fd limit to $hard_nofile"
-if [ "$(nproc)" -lt 2 ]; then
-  log "fewer than 2 CPUs: nginx and the client share them (no pinning)"
-  pin_server=() pin_client=()
-else
-  pin_server=(taskset -c "$server_cpu") pin_client=(taskset -c "$client_cpu")
-fi
+setup_limits_and_pinning
 
 # ---- build (a no-op when up to date) ----
-if [ ! -f "$build_dir/build.ninja" ]; then
-  if [ "$build_dir" = "$root/build/release" ]; then
-    (cd "$root" && cmake --preset release >&2)
-  elif [ "$build_dir" = "$root/build/release-debuginfo" ]; then
-    (cd "$root" && cmake --preset release -B "$build_dir" -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g -DNDEBUG" >&2)
-  else
-    (cd "$root" && cmake --preset release -B "$build_dir" >&2)
-  fi
-fi
-cmake --build "$build_dir" --target bench_net_fetch bench_rusage >&2
+build_release "$build_dir" bench_net_fetch bench_rusage
 net_fetch=$build_dir/bench/bench_net_fetch
 rusage=$build_dir/bench/bench_rusage
 
 # ---- private nginx: prefix, docroot, config; stopped by pid on exit ----
-work=$(mktemp -d /tmp/gfetch-netbench.XXXXXX)
-chmod 755 "$work" # nginx's workers run as nobody when started by root
-nginx_pid=""
-cleanup() {
-  if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
-    kill -QUIT "$nginx_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
-  if [ "${KEEP_WORKDIR:-0}" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
+make_workdir netbench
+trap stop_nginx_and_clean_up EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$work/html" "$work/tmp" "$work/runs"
 for workload in "${workloads[@]}"; do
   IFS=: read -r name count size dir <<<"$workload"
   mkdir -p "$work/html/$dir"
@@ -111,60 +79,8 @@ for workload in "${workloads[@]}"; do
 done
 chmod -R a+rX "$work/html"
 
-write_nginx_conf() { # port
-  cat >"$work/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile $hard_nofile;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 16384; use epoll; }
-http {
-  log_format bench '\$connection \$status \$body_bytes_sent \$request_uri';
-  access_log $work/access.log bench;
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  open_file_cache max=20000 inactive=600s;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
-  server {
-    listen 127.0.0.1:$1 backlog=4096;
-    root $work/html;
-  }
-}
-EOF
-}
-
-# A random free port: nginx fails to start on a taken one, then another is tried.
-port=""
-for _ in $(seq 20); do
-  candidate=$((20000 + RANDOM % 40000))
-  write_nginx_conf "$candidate"
-  : >"$work/error.log"
-  "${pin_server[@]}" "$nginx" -p "$work" -c "$work/nginx.conf" -e "$work/error.log" &
-  nginx_pid=$!
-  for _ in $(seq 50); do
-    if ! kill -0 "$nginx_pid" 2>/dev/null; then break; fi
-    if [ "$(curl -q -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$candidate/1k/f000000")" = 200 ]; then
-      port=$candidate
-      break
-    fi
-    sleep 0.1
-  done
-  if [ -n "$port" ]; then break; fi
-  kill -KILL "$nginx_pid" 2>/dev/null || true
-  wait "$nginx_pid" 2>/dev/null || true
-  nginx_pid=""
-done
-[ -n "$port" ] || die "nginx did not start: $(tail -3 "$work/error.log")"
-nginx_worker=$(pgrep -P "$nginx_pid" | head -1)
-log "nginx $nginx_pid (worker $nginx_worker) on 127.0.0.1:$port, cpu ${pin_server[*]:-any}; client cpu ${pin_client[*]:-any}"
+# shellcheck disable=SC2016 # nginx's variables, not the shell's
+start_nginx '$connection $status $body_bytes_sent $request_uri' 4096 "" ""
 
 for workload in "${workloads[@]}"; do
   IFS=: read -r name count size dir <<<"$workload"
@@ -181,14 +97,6 @@ run_tool() { # tool workload-name size -> the command, one word per line
   esac
 }
 
-field() { # key file: the value of key=value in a one-line file
-  sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$2"
-}
-
-worker_cpu_ticks() { # utime + stime of nginx's worker
-  sed 's/.*) //' "/proc/$nginx_worker/stat" | awk '{ print $12 + $13 }'
-}
-
 # measure tool workload-name count size label: runs it, checks nginx's log, and
 # appends a row to results.tsv (label "warmup" rows are checked but not reported).
 measure() {
@@ -203,19 +111,8 @@ measure() {
     >"$out.stdout" 2>"$out.stderr" || status=$?
   ticks_end=$(worker_cpu_ticks)
   [ "$status" = 0 ] || die "$tool $name $label exited $status: $(head -c 600 "$out.stderr")"
-  # nginx logs a request just after sending it: give the last lines a moment.
-  for _ in $(seq 50); do
-    tail -c +$((log_start + 1)) "$work/access.log" >"$out.log"
-    [ "$(wc -l <"$out.log")" -ge "$count" ] && break
-    sleep 0.1
-  done
-  local lines bad
-  lines=$(wc -l <"$out.log")
-  [ "$lines" = "$count" ] || die "$tool $name $label: nginx logged $lines requests, expected $count"
-  bad=$(awk -v size="$size" '$2 != 200 || $3 != size' "$out.log" | wc -l)
-  [ "$bad" = 0 ] || die "$tool $name $label: $bad requests not 200 with $size bytes (see $out.log)"
-  awk '{ print $4 }' "$out.log" | sort | cmp -s - "$work/$name.paths" ||
-    die "$tool $name $label: the logged URLs are not each list URL exactly once"
+  collect_access_log "$log_start" "$count" "$out.log"
+  check_access_log "$tool $name $label" "$out.log" "$count" "$size" 4 "$work/$name.paths"
   local connections
   connections=$(awk '{ print $1 }' "$out.log" | sort -u | wc -l)
   printf '%s\t' "$name" "$tool" "$label" "$count" "$size" \

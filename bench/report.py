@@ -142,22 +142,20 @@ def main():
         targets.append((name, value, "met" if ok else "**missed**"))
 
     have = lambda w, t: (w, t) in by  # noqa: E731
+
+    def beats(w, metric, what, peer, peer_label, floor):  # gfetch's ratio to peer ≥ floor
+        if have(w, peer):
+            v = ratio(w, peer, metric)
+            target("(%s) %s ≥ %g× %s" % (w, what, floor, peer_label), "%.2f×" % v, v >= floor)
+
     if have("a", "gfetch"):
-        if have("a", "wget2"):
-            v = ratio("a", "wget2", "rps")
-            target("(a) req/s ≥ 1.1× wget2", "%.2f×" % v, v >= 1.1)
-        if have("a", "curl"):
-            v = ratio("a", "curl", "rps")
-            target("(a) req/s ≥ 2× curl --parallel", "%.2f×" % v, v >= 2)
+        beats("a", "rps", "req/s", "wget2", "wget2", 1.1)
+        beats("a", "rps", "req/s", "curl", "curl --parallel", 2)
         v = m("a", "gfetch", "cpu_us")
         target("(a) client CPU ≤ 23 µs/request", "%.1f µs" % v, v <= 23)
     if have("b", "gfetch"):
-        if have("b", "wget2"):
-            v = ratio("b", "wget2", "mibs")
-            target("(b) MiB/s ≥ 1.1× wget2", "%.2f×" % v, v >= 1.1)
-        if have("b", "curl"):
-            v = ratio("b", "curl", "mibs")
-            target("(b) MiB/s ≥ 1.5× curl --parallel", "%.2f×" % v, v >= 1.5)
+        beats("b", "mibs", "MiB/s", "wget2", "wget2", 1.1)
+        beats("b", "mibs", "MiB/s", "curl", "curl --parallel", 1.5)
     if have("c", "gfetch"):
         n = by[("c", "gfetch")][0].count
         v = min(r.max_open for r in by[("c", "gfetch")])

@@ -22,6 +22,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 runs=3
 quick=0
 only=a,b,c,d
@@ -77,56 +79,28 @@ server_cpu=${SERVER_CPU:-0}
 client_cpu=${CLIENT_CPU:-1}
 python=/usr/bin/python3 # Debian's: python3-gevent and python3-requests install into it
 
-log() { echo "run.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
-
 # ---- tools: installed when missing (Debian), then checked ----
 if ((install)); then
   bash "$root/third_party/install-deps.sh" --bench >&2
 fi
 nginx=/usr/sbin/nginx
-for tool in "$nginx" curl wget2 "$python" taskset cmake awk sort valgrind; do
-  command -v "$tool" >/dev/null || die "$tool is missing: run third_party/install-deps.sh --bench"
-done
+require_tools "third_party/install-deps.sh --bench" "$nginx" curl wget2 "$python" taskset cmake awk sort valgrind
 "$python" -c 'import gevent, requests' 2>/dev/null ||
   die "python3-gevent / python3-requests missing: run third_party/install-deps.sh --bench"
 
-hard_nofile=$(ulimit -Hn)
-if [ "$hard_nofile" = unlimited ]; then hard_nofile=1048576; fi
-ulimit -n "$hard_nofile" || log "could not raise the fd limit to $hard_nofile"
-if [ "$(nproc)" -lt 2 ]; then
-  log "fewer than 2 CPUs: nginx and the client share them (no pinning)"
-  pin_server=() pin_client=()
-else
-  pin_server=(taskset -c "$server_cpu") pin_client=(taskset -c "$client_cpu")
-fi
+setup_limits_and_pinning
 
 # ---- build (a no-op when up to date) ----
-if [ ! -f "$build_dir/build.ninja" ]; then
-  if [ "$build_dir" = "$root/build/release-debuginfo" ]; then
-    (cd "$root" && cmake --preset release -B "$build_dir" -DCMAKE_CXX_FLAGS_RELEASE="-O2 -g -DNDEBUG" >&2)
-  else
-    (cd "$root" && cmake --preset release -B "$build_dir" >&2)
-  fi
-fi
-cmake --build "$build_dir" --target gfetch bench_rusage >&2
+build_release "$build_dir" gfetch bench_rusage
 gfetch=$build_dir/cmd/gfetch
 rusage=$build_dir/bench/bench_rusage
 
 # ---- private nginx: prefix, docroot, config; stopped by pid on exit ----
-work=$(mktemp -d /tmp/gfetch-runbench.XXXXXX)
-chmod 755 "$work" # nginx's workers run as nobody when started by root
-nginx_pid=""
+make_workdir runbench
 sampler_pid=""
 cleanup() {
   if [ -n "$sampler_pid" ]; then kill "$sampler_pid" 2>/dev/null || true; fi
-  if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
-    kill -QUIT "$nginx_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$nginx_pid" 2>/dev/null || true
-    wait "$nginx_pid" 2>/dev/null || true
-  fi
-  if [ "${KEEP_WORKDIR:-0}" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+  stop_nginx_and_clean_up
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -140,67 +114,14 @@ make_files() { # folder count size
     printf '%s' "$body" >"$file"
   done
 }
-mkdir -p "$work/html" "$work/tmp" "$work/runs"
 make_files 1k 10000 1024 # (a), (c) through the /slow/ alias, (d)
 make_files 64k "$count_b" 65536
 chmod -R a+rX "$work/html"
 
-write_nginx_conf() { # port
-  cat >"$work/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile $hard_nofile;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 16384; use epoll; multi_accept on; }
-http {
-  log_format bench '\$connection \$status \$body_bytes_sent \$msec \$request_time \$request_uri';
-  access_log $work/access.log bench;
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  open_file_cache max=20000 inactive=600s;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
-  server {
-    listen 127.0.0.1:$1 backlog=8192;
-    root $work/html;
-    location /slow/ { alias $work/html/1k/; limit_rate $slow_rate; }
-  }
-}
-EOF
-}
-
-# A random free port: nginx fails to start on a taken one, then another is tried.
-port=""
-for _ in $(seq 20); do
-  candidate=$((20000 + RANDOM % 40000))
-  write_nginx_conf "$candidate"
-  : >"$work/error.log"
-  "${pin_server[@]}" "$nginx" -p "$work" -c "$work/nginx.conf" -e "$work/error.log" &
-  nginx_pid=$!
-  for _ in $(seq 50); do
-    if ! kill -0 "$nginx_pid" 2>/dev/null; then break; fi
-    if [ "$(curl -q -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$candidate/1k/f000000")" = 200 ]; then
-      port=$candidate
-      break
-    fi
-    sleep 0.1
-  done
-  if [ -n "$port" ]; then break; fi
-  kill -KILL "$nginx_pid" 2>/dev/null || true
-  wait "$nginx_pid" 2>/dev/null || true
-  nginx_pid=""
-done
-[ -n "$port" ] || die "nginx did not start: $(tail -3 "$work/error.log")"
-nginx_worker=$(pgrep -P "$nginx_pid" | head -1)
+# shellcheck disable=SC2016 # nginx's variables, not the shell's
+start_nginx '$connection $status $body_bytes_sent $msec $request_time $request_uri' 8192 \
+  'multi_accept on;' "location /slow/ { alias $work/html/1k/; limit_rate $slow_rate; }"
 base=http://127.0.0.1:$port
-log "nginx $nginx_pid (worker $nginx_worker) on 127.0.0.1:$port, cpu ${pin_server[*]:-any}; client cpu ${pin_client[*]:-any}"
 
 # The server's pacing of one slow response, alone: (c)'s wall is judged against it.
 pacing_s=$(curl -q -s -o /dev/null -w '%{time_total}' "$base/slow/f000000")
@@ -253,14 +174,6 @@ tool_command() { # tool workload
   esac
 }
 
-field() { # key file: the value of key=value in a one-line file
-  sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$2"
-}
-
-worker_cpu_ticks() { # utime + stime of nginx's worker
-  sed 's/.*) //' "/proc/$nginx_worker/stat" | awk '{ print $12 + $13 }'
-}
-
 # Samples the tool's RSS (VmRSS of bench_rusage's child) once a second: (d)'s flatness.
 sample_rss() { # rusage-pid out
   local child="" key value _ t=0
@@ -306,20 +219,8 @@ measure() {
   sampler_pid=""
   ticks_end=$(worker_cpu_ticks)
   [ "$status" = 0 ] || die "$tool $w $label exited $status: $(head -c 600 "$out.stderr")"
-  # nginx logs a request just after sending it: give the last lines a moment.
-  local lines=0
-  for _ in $(seq 50); do
-    lines=$(wc -l <"$work/access.log")
-    [ "$lines" -ge "$count" ] && break
-    sleep 0.1
-  done
-  cp "$work/access.log" "$out.log"
-  [ "$lines" = "$count" ] || die "$tool $w $label: nginx logged $lines requests, expected $count"
-  local bad
-  bad=$(awk -v size="$size" '$2 != 200 || $3 != size' "$out.log" | wc -l)
-  [ "$bad" = 0 ] || die "$tool $w $label: $bad requests not 200 with $size bytes (see $out.log)"
-  awk '{ print $6 }' "$out.log" | LC_ALL=C sort | cmp -s - "$work/$w.paths" ||
-    die "$tool $w $label: the logged URLs are not each list URL exactly once"
+  collect_access_log 0 "$count" "$out.log"
+  check_access_log "$tool $w $label" "$out.log" "$count" "$size" 6 "$work/$w.paths"
   if [ "$tool" = gfetch ]; then # as users run it: one TSV line per URL, all 200
     local ok
     ok=$(awk -F'\t' '$2 == 200' "$out.stdout" | wc -l)
