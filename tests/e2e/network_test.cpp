@@ -2,18 +2,13 @@
 // TLS (-k, --cacert) against nghttpd with a self-signed certificate, -x through a
 // tiny counting forward proxy, --dns-servers/--dns-timeout against dnsmasq, the
 // connect, stall and total timeouts, -d @FILE and --fail with and without a 404.
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +24,8 @@
 #include "support/dns_server.hpp"
 #include "support/fault_server.hpp"
 #include "support/http_server.hpp"
+#include "support/loopback.hpp"
+#include "support/nghttpd.hpp"
 
 namespace {
 
@@ -67,133 +64,16 @@ int listen_loopback(int backlog, int& port) {
   return fd;
 }
 
-int free_port() {
-  int port = 0;
-  ::close(listen_loopback(1, port));
-  return port;
-}
-
-bool accepts_connections(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address = loopback(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string find_nghttpd() {
-  for (const char* path : {"/usr/sbin/nghttpd", "/usr/bin/nghttpd"}) {
-    if (::access(path, X_OK) == 0) return path;
-  }
-  return {};
-}
-
 // nghttpd on 127.0.0.1 at a free port serving one file, /file (`size` bytes):
 // h2c, or TLS with a fresh self-signed certificate for 127.0.0.1.
-class Nghttpd {
- public:
-  Nghttpd(bool tls, std::size_t size) : tls_(tls) {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gfetch-e2e-h2-" + std::to_string(::getpid()) + "-" + std::to_string(free_port()));
-    std::filesystem::create_directories(dir_ / "docroot");
-    std::ofstream(dir_ / "docroot" / "file", std::ios::binary) << std::string(size, 'h');
-    std::string certificate_command =
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
-        " -addext subjectAltName=IP:127.0.0.1 -keyout " +
-        (dir_ / "key.pem").string() + " -out " + certificate() + " >/dev/null 2>&1";
-    if (tls_ && std::system(certificate_command.c_str()) != 0) return;
-    for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) start();
-  }
-  ~Nghttpd() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  Nghttpd(const Nghttpd&) = delete;
-  Nghttpd& operator=(const Nghttpd&) = delete;
-
-  bool running() const { return pid_ > 0; }
-  std::string url(const std::string& path) const {
-    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_) + path;
-  }
-  std::string certificate() const { return (dir_ / "cert.pem").string(); }
-
- private:
-  void start() {
-    port_ = free_port();
-    std::string binary = find_nghttpd();
-    std::vector<std::string> args = {
-        binary, "-a", "127.0.0.1", "-d", (dir_ / "docroot").string(), std::to_string(port_)};
-    if (tls_) {
-      args.push_back((dir_ / "key.pem").string());
-      args.push_back(certificate());
-    } else {
-      args.push_back("--no-tls");
-    }
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) return;
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, STDOUT_FILENO);
-      ::dup2(null, STDERR_FILENO);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 250; ++i) {
-      if (accepts_connections(port_)) {
-        pid_ = pid;
-        return;
-      }
-      if (::waitpid(pid, nullptr, WNOHANG) == pid) return;  // exited: port taken, retry
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-
-  bool tls_;
-  std::filesystem::path dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
-
-// A listener whose accept queue is full, so further connects hang in SYN_SENT.
-class FullListener {
- public:
-  FullListener() {
-    fd_ = listen_loopback(0, port_);
-    sockaddr_in address = loopback(port_);
-    for (int i = 0; i < 3; ++i) {
-      int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      (void)::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
-      fillers_.push_back(filler);
-    }
-    // The fillers' handshakes complete (or queue) in the kernel; wait until they settle.
-    for (int filler : fillers_) {
-      pollfd out{filler, POLLOUT, 0};
-      ::poll(&out, 1, 100);
-    }
-  }
-  ~FullListener() {
-    for (int filler : fillers_) ::close(filler);
-    ::close(fd_);
-  }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::vector<int> fillers_;
-};
+testing::NghttpdOptions nghttpd(bool tls, std::size_t size) {
+  testing::NghttpdOptions options;
+  options.files = {{"file", size}};
+  options.tls = tls;
+  options.dir_prefix = "gfetch-e2e-h2-";
+  options.start_polls = 250;
+  return options;
+}
 
 // A one-thread HTTP forward proxy: accepts "GET http://HOST:PORT/PATH HTTP/1.1",
 // records the request line, sends the request to HOST:PORT in origin form with
@@ -326,11 +206,11 @@ std::string write_temp(const std::string& content) {
 }  // namespace
 
 TEST_CASE("option --http2: h2 over TLS, the h2c upgrade offered over http") {
-  if (find_nghttpd().empty()) {
+  if (testing::find_nghttpd().empty()) {
     WARN("nghttpd is not installed (Debian nghttp2-server): test skipped");
     return;
   }
-  Nghttpd tls(true, 1000);
+  testing::Nghttpd tls(nghttpd(true, 1000));
   REQUIRE(tls.running());
   auto h2 = json_run({"--http2", "-k", tls.url("/file")});
   CHECK(h2["error"] == "");
@@ -358,11 +238,11 @@ TEST_CASE("option --http2: h2 over TLS, the h2c upgrade offered over http") {
 }
 
 TEST_CASE("TLS with a self-signed certificate: tls-failure, then -k or --cacert") {
-  if (find_nghttpd().empty()) {
+  if (testing::find_nghttpd().empty()) {
     WARN("nghttpd is not installed (Debian nghttp2-server): test skipped");
     return;
   }
-  Nghttpd server(true, 300);
+  testing::Nghttpd server(nghttpd(true, 300));
   REQUIRE(server.running());
   int status = -1;
   auto refused = json_run({server.url("/file")}, &status);
@@ -427,7 +307,7 @@ TEST_CASE("option --dns-servers and --dns-timeout: found, not found, timed out")
 }
 
 TEST_CASE("option --connect-timeout: a connect that hangs is a connect-timeout") {
-  FullListener listener;
+  testing::FullListener listener;
   std::string url = "http://127.0.0.1:" + std::to_string(listener.port()) + "/";
   e2e::Finished run = e2e::run({"--json", "--connect-timeout", "0.5", url});
   auto lines = records::lines(run.out);

@@ -4,11 +4,6 @@
 // destroying the client while transfers are in flight (no leak, no stray callback).
 #include <catch2/catch.hpp>
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +14,7 @@
 #include "net/error.hpp"
 #include "support/fault_server.hpp"
 #include "support/http_server.hpp"
+#include "support/loopback.hpp"
 
 using gfetch::net::Client;
 using gfetch::net::errc;
@@ -51,38 +47,6 @@ void check_usable(Client& client, testing::HttpServer& server) {
   CHECK(response.ok());
   CHECK(response.bytes_received == 10);
 }
-
-// A listener whose accept queue is full, so further connects hang in SYN_SENT.
-class FullListener {
- public:
-  FullListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(fd_, 0) == 0);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    for (int i = 0; i < 3; ++i) {
-      int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      (void)::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
-      fillers_.push_back(filler);
-    }
-    ::usleep(50 * 1000);
-  }
-  ~FullListener() {
-    for (int filler : fillers_) ::close(filler);
-    ::close(fd_);
-  }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::vector<int> fillers_;
-};
 
 }  // namespace
 
@@ -170,7 +134,7 @@ TEST_CASE("100 MiB of headers stop at the header limit", "[client][fault]") {
 }
 
 TEST_CASE("a connect that hangs is a connect timeout", "[client][fault]") {
-  FullListener listener;
+  testing::FullListener listener;
   testing::HttpServer server;
   green::Hub hub;
   Client client(hub);

@@ -4,10 +4,7 @@
 // failures that are plain values (bad URLs, refused connections).
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -23,6 +20,7 @@
 #include "net/error.hpp"
 #include "support/content.hpp"
 #include "support/http_server.hpp"
+#include "support/loopback.hpp"
 
 using gfetch::net::BodySink;
 using gfetch::net::Client;
@@ -47,19 +45,6 @@ Request keep(std::string url) {
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// A loopback port with nothing listening on it.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 // CPU seconds (user + system) this process has used.
@@ -421,7 +406,8 @@ TEST_CASE("bad URLs and refused connections are values", "[client]") {
     CHECK_FALSE(response.error_message.empty());
   }
 
-  Response refused = client.fetch(get("http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
+  Response refused =
+      client.fetch(get("http://127.0.0.1:" + std::to_string(testing::free_tcp_port()) + "/"));
   CHECK(refused.error == errc::connect_refused);
   CHECK(refused.status == 0);
 

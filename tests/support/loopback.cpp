@@ -1,9 +1,10 @@
-// Loopback listening sockets for the test servers (see loopback.hpp).
+// Loopback listening sockets for the test servers and tests (see loopback.hpp).
 #include "support/loopback.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@ namespace {
 
 }  // namespace
 
-int listen_tcp(const ServerOptions& options) {
+int listen_tcp(const ServerOptions& options, int backlog) {
   sockaddr_storage storage{};
   socklen_t length = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
@@ -44,7 +45,8 @@ int listen_tcp(const ServerOptions& options) {
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (storage.ss_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 || ::listen(fd, 1024) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
+      ::listen(fd, backlog) != 0) {
     int saved = errno;
     ::close(fd);
     errno = saved;
@@ -75,6 +77,48 @@ void block_sigpipe_on_this_thread() {
   sigemptyset(&set);
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+std::uint16_t free_tcp_port() {
+  int fd = listen_tcp(ServerOptions{}, 1);
+  std::uint16_t port = local_port(fd);
+  ::close(fd);
+  return port;
+}
+
+bool accepts_connections(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
+FullListener::FullListener() {
+  fd_ = listen_tcp(ServerOptions{}, 0);
+  port_ = local_port(fd_);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port_));
+  for (int i = 0; i < 3; ++i) {
+    int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    (void)::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    fillers_.push_back(filler);
+  }
+  // The fillers' handshakes complete (or queue) in the kernel; wait until they settle.
+  for (int filler : fillers_) {
+    pollfd out{filler, POLLOUT, 0};
+    ::poll(&out, 1, 100);
+  }
+}
+
+FullListener::~FullListener() {
+  for (int filler : fillers_) ::close(filler);
+  ::close(fd_);
 }
 
 }  // namespace testing
