@@ -121,7 +121,7 @@ void Fetcher::fill(Result& result, const net::Response& response) const {
   result.error.clear();
   result.error_message.clear();
   if (response.error) {
-    result.error = std::string(net::error_kind(response.error));
+    result.error = net::error_kind(response.error);
     result.error_message =
         response.error_message.empty() ? response.error.message() : response.error_message;
   } else if (options_.http.fail && response.status >= 400) {

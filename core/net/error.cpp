@@ -72,18 +72,14 @@ const std::error_category& curl_category() noexcept {
   return category;
 }
 
-std::string_view error_kind(const std::error_code& error) noexcept {
+std::string error_kind(const std::error_code& error) {
   if (!error) return "";
   if (error.category() == gfetch_category()) {
     const Entry* entry = find(error.value());
     return entry ? entry->kind : "error";
   }
-  if (error.category() == curl_category()) {
-    // Stable names for the curl codes that have no errc mapping.
-    static thread_local std::string name;
-    name = "curl-" + std::to_string(error.value());
-    return name;
-  }
+  // Stable names for the curl codes that have no errc mapping.
+  if (error.category() == curl_category()) return "curl-" + std::to_string(error.value());
   return "error";
 }
 

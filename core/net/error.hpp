@@ -4,7 +4,7 @@
 // carried in curl_category() so nothing is lost in translation.
 #pragma once
 
-#include <string_view>
+#include <string>
 #include <system_error>
 
 namespace gfetch::net {
@@ -41,7 +41,7 @@ inline std::error_code make_error_code(errc e) noexcept {
 
 // A short, stable, machine-friendly name for an error: "dns-timeout",
 // "connect-refused", "curl-56", ... ("" for no error). Used in reports.
-std::string_view error_kind(const std::error_code& error) noexcept;
+std::string error_kind(const std::error_code& error);
 
 }  // namespace gfetch::net
 
