@@ -6,7 +6,11 @@
 # inclusively, the top functions overall and in the binary, and heap allocations.
 # Used by `bench/net.sh --callgrind N` (binary=bench_net_fetch) and `bench/run.sh
 # --profile N` (binary=/cmd/gfetch, the CLI: core/fetch and cmd/ get parts of their own).
-#   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch -f callgrind_split.awk A B
+# The first table gives each request's CPU to its owner: libc, malloc and libstdc++
+# count for whoever called them (gfetch's code, libcurl, libevent). With user_us and
+# sys_us (measured CPU per request) it also gives microseconds, the kernel included.
+#   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch [-v user_us=U -v sys_us=S] \
+#       -f callgrind_split.awk A B
 
 function lookup(table, value,    id, rest) {  # "(12) name" defines id 12, "(12)" refers to it
   if (!match(value, /^\([0-9]+\)/)) return value
@@ -38,6 +42,16 @@ function part(object, file, fn) {
   return "other: " base(object)
 }
 function clean(fn) { sub(/'[0-9]+$/, "", fn); return fn }
+# Who answers for an object's instructions: "" for the shared helpers (libc, malloc,
+# libstdc++, the loader), which count for their caller.
+function owner_of(object) {
+  if (ours(object) || object ~ /libboost_context/) return "gfetch's own code (core/, cmd/, inlined std::, Boost.Context)"
+  if (object ~ /libcurl/) return "libcurl"
+  if (object ~ /libevent/) return "libevent"
+  if (object ~ /libcares/) return "c-ares"
+  if (object ~ /libc\.so|libstdc\+\+|libm\.so|libgcc|ld-linux/) return ""
+  return "other: " base(object)
+}
 
 FNR == 1 { run = (FILENAME == ARGV[1]) ? "small" : "large"; ob = ""; fl = ""; fn = ""; pending = 0 }
 /^ob=/ { ob = lookup("ob", substr($0, 4)); next }
@@ -62,9 +76,14 @@ FNR == 1 { run = (FILENAME == ARGV[1]) ? "small" : "large"; ob = ""; fl = ""; fn
     # loop, and callgrind's call stacks blur across green's stack switches.
     if (ours(ob) && target_ob ~ /libcurl|libevent|libcares/ && callee_fn !~ /^event_base_loop/)
       calls[run, clean(callee_fn) " (" base(target_ob) ")"] += cost
+    # A call from an owner into a shared helper: the helper's work is the caller's.
+    # ("(below main)" is callgrind's name for the process's entry: everything.)
+    if (owner_of(ob) != "" && owner_of(target_ob) == "" && fn != "(below main)")
+      owners[run, owner_of(ob)] += cost
     callee_ob = ""
     next
   }
+  if (owner_of(ob) != "") owners[run, owner_of(ob)] += cost
   parts[run, part(ob, cur_file, fn)] += cost
   fns[run, clean(fn) " [" base(ob) "]"] += cost
   if (ours(ob)) own[run, clean(fn)] += cost
@@ -98,9 +117,49 @@ function report(table, title, limit, share,    key, k, n, i, j, t, rows, vals, p
   print ""
 }
 
+# The owners' table: instructions and share of user space; with user_us / sys_us
+# also microseconds per request and the share of all CPU, kernel included.
+function report_owners(    key, k, seen, n, rows, vals, i, j, t, per, rest, cpu) {
+  n = 0
+  rest = per_request
+  for (key in owners) {
+    split(key, k, SUBSEP)
+    if (k[2] in seen) continue
+    seen[k[2]] = 1
+    per = (owners["large", k[2]] - owners["small", k[2]]) / (large - small)
+    rows[++n] = k[2]; vals[n] = per; rest -= per
+  }
+  rows[++n] = "libc and libstdc++ called from elsewhere (start-up, the loader)"; vals[n] = rest
+  for (i = 2; i <= n; i++)
+    for (j = i; j > 1 && vals[j - 1] < vals[j]; j--) {
+      t = vals[j]; vals[j] = vals[j - 1]; vals[j - 1] = t
+      t = rows[j]; rows[j] = rows[j - 1]; rows[j - 1] = t
+    }
+  cpu = user_us + sys_us
+  if (cpu > 0) {
+    print "| owner of the work (libc, malloc, libstdc++ counted for their caller) | instructions / request | share of user space | CPU µs / request | share of all CPU |"
+    print "|---|---:|---:|---:|---:|"
+    printf "| kernel (system time: loopback TCP, epoll, poll, page faults) | | | %.1f | %.1f%% |\n", sys_us, 100 * sys_us / cpu
+    for (i = 1; i <= n; i++) {
+      if (vals[i] < per_request / 200 && vals[i] > -per_request / 200) continue
+      printf "| %s | %.0f | %.1f%% | %.1f | %.1f%% |\n", rows[i], vals[i], 100 * vals[i] / per_request,
+        user_us * vals[i] / per_request, 100 * user_us * vals[i] / per_request / cpu
+    }
+  } else {
+    print "| owner of the work (libc, malloc, libstdc++ counted for their caller) | instructions / request | share |"
+    print "|---|---:|---:|"
+    for (i = 1; i <= n; i++) {
+      if (vals[i] < per_request / 200 && vals[i] > -per_request / 200) continue
+      printf "| %s | %.0f | %.1f%% |\n", rows[i], vals[i], 100 * vals[i] / per_request
+    }
+  }
+  print ""
+}
+
 END {
   per_request = (total["large"] - total["small"]) / (large - small)
   printf "Instructions per request (user space; callgrind, %d vs %d URLs): %.0f\n\n", small, large, per_request
+  report_owners()
   report(parts, "part (self cost)", 20, 1)
   report(calls, "called from gfetch's code (inclusive)", 15, 1)
   report(fns, "function (self cost)", 25, 1)

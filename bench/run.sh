@@ -7,8 +7,9 @@
 #
 # Usage: bench/run.sh [--quick] [--runs N] [--only a,b,c,d] [--skip c,d]
 #                     [--tools gfetch,curl,wget2,gevent] [--out FILE] [--no-install]
-#        bench/run.sh --profile N   (instead: gfetch under callgrind on N and 2N URLs of
-#                                   workload (a); prints where its instructions go)
+#        bench/run.sh --profile N [--only a|b|c]   (instead: gfetch under callgrind on
+#                                   N and 2N URLs of workload (a), or the one named;
+#                                   prints where its instructions go per request)
 #   Workloads: a = 10,000 x 1 KiB, pool 100; b = 2,000 x 64 KiB, pool 100;
 #   c = 5,000 slow responses (~2 s each, nginx limit_rate), pool 5,000;
 #   d = 1,000,000 URLs (the 1 KiB files, distinct query strings) on stdin, pool 100,
@@ -18,7 +19,9 @@
 #   otherwise $BUILD_DIR/RESULTS.partial.md (a partial run never replaces the record);
 #   the per-run rows go beside it (RESULTS.tsv, RESULTS.partial.tsv).
 # Environment: BUILD_DIR (default build/release), SERVER_CPU / CLIENT_CPU (0 / 1),
-#   KEEP_WORKDIR=1 keeps the temp dir (URL lists, logs, per-run outputs).
+#   KEEP_WORKDIR=1 keeps the temp dir (URL lists, logs, per-run outputs),
+#   PROFILE_LIBRARY_PATH: LD_LIBRARY_PATH for the callgrind runs only (a libcurl built
+#   with -g, for function names: bench/README.md says how).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,7 +63,10 @@ selected=()
 for w in a b c d; do
   if [[ ",$only," == *",$w,"* && ",$skip," != *",$w,"* ]]; then selected+=("$w"); fi
 done
-if ((profile > 0)); then selected=(a); fi
+if ((profile > 0)); then
+  if [ "$only" = a,b,c,d ]; then selected=(a); else selected=("${selected[0]}"); fi
+  [[ "${selected[0]}" != d ]] || die "--profile: workload d is a, streamed; profile a"
+fi
 ((${#selected[@]} > 0)) || { echo "run.sh: no workload selected" >&2; exit 2; }
 
 if ((profile > 0)); then
@@ -247,22 +253,36 @@ measure() {
 # ---- --profile: gfetch under callgrind on workload (a) ----
 if ((profile > 0)); then
   cmake --build "$build_dir" --target gfetch >&2
-  measure gfetch a warmup
+  w=${selected[0]}
+  measure gfetch "$w" warmup
+  # CPU per request as run (no callgrind): the median of 3 runs' user and system time.
+  for r in 1 2 3; do measure gfetch "$w" "cpu$r"; done
+  median_us() { # key: the median of the 3 runs' key (user_s, sys_s), in µs per request
+    for r in 1 2 3; do field "$1" "$work/runs/$w.gfetch.cpu$r.rusage"; done |
+      sort -g | sed -n 2p | awk -v n="${w_count[$w]}" '{ printf "%.2f", $1 * 1e6 / n }'
+  }
+  user_us=$(median_us user_s) sys_us=$(median_us sys_s)
   for n in "$profile" $((2 * profile)); do
-    head -n "$n" "$work/a.urls" >"$work/profile.$n.urls"
-    log "callgrind: gfetch --pool $pool_ab on $n URLs"
-    "${pin_client[@]}" valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.gfetch.$n" \
-      "$gfetch" --pool "$pool_ab" -i "$work/profile.$n.urls" >"$work/profile.$n.tsv" 2>"$work/callgrind.$n.log" ||
+    head -n "$n" "$work/$w.urls" >"$work/profile.$n.urls"
+    pool=$pool_ab
+    if [ "$w" = c ]; then pool=$n; fi
+    log "callgrind: gfetch --pool $pool on $n URLs of ($w)"
+    "${pin_client[@]}" env ${PROFILE_LIBRARY_PATH:+LD_LIBRARY_PATH="$PROFILE_LIBRARY_PATH"} \
+      valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.gfetch.$n" \
+      "$gfetch" --pool "$pool" -i "$work/profile.$n.urls" >"$work/profile.$n.tsv" 2>"$work/callgrind.$n.log" ||
       die "callgrind run failed: $(tail -5 "$work/callgrind.$n.log")"
     [ "$(awk -F'\t' '$2 == 200' "$work/profile.$n.tsv" | wc -l)" = "$n" ] || die "callgrind run: not $n results of 200"
     cp "$work/callgrind.gfetch.$n" "$build_dir/"
   done
-  echo "## gfetch under callgrind: (a) 1 KiB files, --pool $pool_ab"
+  echo "## gfetch under callgrind: workload ($w), --pool $pool"
   echo
   echo "Command: \`bench/run.sh --profile $profile\` (binary: $gfetch, TSV to a file;"
   echo "callgrind.gfetch.$profile and callgrind.gfetch.$((2 * profile)) kept in $build_dir)."
   echo
+  echo "CPU per request measured without callgrind (median of 3 runs of $w's ${w_count[$w]} URLs): $user_us µs user, $sys_us µs system."
+  echo
   awk -v small="$profile" -v large=$((2 * profile)) -v binary=/cmd/gfetch \
+    -v user_us="$user_us" -v sys_us="$sys_us" \
     -f "$root/bench/callgrind_split.awk" "$work/callgrind.gfetch.$profile" \
     "$work/callgrind.gfetch.$((2 * profile))"
   exit 0

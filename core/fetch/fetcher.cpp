@@ -26,9 +26,9 @@ net::Header parse_header(const std::string& line) {
 
 }  // namespace
 
-HostLimits::Slot::Slot(HostLimits& limits, std::string key)
-    : limits_(limits), key_(std::move(key)) {
+HostLimits::Slot::Slot(HostLimits& limits, std::string_view url) : limits_(limits) {
   if (limits_.per_host_ == 0) return;
+  key_ = host_key(url);
   std::unique_ptr<Host>& host = limits_.hosts_[key_];
   if (!host) host = std::make_unique<Host>(limits_.per_host_);
   ++host->users;
@@ -84,6 +84,7 @@ Fetcher::Fetcher(net::Client& client, const Options& options, RateLimiter* rate,
   if (http.compressed) base_.accept_encoding = "";
   base_.resolve = http.resolve;  // answered by the client on every hop, TLS names intact
   base_.max_body_size = http.max_filesize;
+  base_.keep_headers = std::vector<std::string>{"Retry-After"};  // all retry_wait reads
 }
 
 net::Request Fetcher::make_request(const std::string& url) const {
@@ -106,8 +107,8 @@ std::optional<double> Fetcher::retry_wait(const net::Response& response, int att
   return backoff_delay(attempt, timing.retry_delay, timing.retry_max_delay, unit(random_));
 }
 
-void Fetcher::fill(Result& result, const net::Response& response) const {
-  result.final_url = response.url;
+void Fetcher::fill(Result& result, net::Response&& response) const {
+  result.final_url = std::move(response.url);
   result.status = response.status;
   result.bytes = response.bytes_received;
   result.wire_bytes = response.bytes_on_wire;
@@ -116,8 +117,8 @@ void Fetcher::fill(Result& result, const net::Response& response) const {
   result.time_tls = response.timings.tls;
   result.time_first_byte = response.timings.first_byte;
   result.redirects = response.redirects;
-  result.remote_ip = response.remote_ip;
-  result.http_version = response.http_version;
+  result.remote_ip = std::move(response.remote_ip);
+  result.http_version = std::move(response.http_version);
   result.error.clear();
   result.error_message.clear();
   if (response.error) {
@@ -144,7 +145,7 @@ void Fetcher::fetch(Result& result) {
   green::Hub& hub = green::get_hub();
   hub.update_now();
   double start = hub.now();
-  HostLimits::Slot host_slot(hosts_, host_key(result.url));
+  HostLimits::Slot host_slot(hosts_, result.url);
   struct Counted {
     std::size_t& n;
     explicit Counted(std::size_t& count) : n(count) { ++n; }
@@ -170,10 +171,10 @@ void Fetcher::fetch(Result& result) {
       result.time_total = hub.now() - start;
       throw;
     }
-    fill(result, response);
+    std::optional<double> wait = retry_wait(response, attempt);
+    fill(result, std::move(response));
     hub.update_now();
     result.time_total = hub.now() - start;
-    std::optional<double> wait = retry_wait(response, attempt);
     if (!wait) break;
     green::sleep(*wait);
   }

@@ -25,11 +25,11 @@ namespace gfetch {
 class HostLimits {
  public:
   explicit HostLimits(std::size_t per_host) : per_host_(per_host) {}
-  // Holds one of the host's slots for its lifetime (waiting FIFO while all are
-  // taken). per_host 0: no limit, never waits.
+  // Holds one of the slots of `url`'s host for its lifetime (waiting FIFO while all
+  // are taken). per_host 0: no limit, never waits (and the URL is not looked at).
   class Slot {
    public:
-    Slot(HostLimits& limits, std::string key);
+    Slot(HostLimits& limits, std::string_view url);
     ~Slot();
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -68,7 +68,7 @@ class Fetcher {
   net::Request make_request(const std::string& url) const;
   // The wait before the next attempt, or nullopt when this response is final.
   std::optional<double> retry_wait(const net::Response& response, int attempt);
-  void fill(Result& result, const net::Response& response) const;
+  void fill(Result& result, net::Response&& response) const;
   void save_to_file(Result& result, net::Request& request);
 
   net::Client& client_;

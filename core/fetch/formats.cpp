@@ -2,8 +2,10 @@
 // and CSV. Each writes one record per Result; none keeps state between results.
 #include "fetch/formats.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <system_error>
 
 #include "fetch/write_out.hpp"
 
@@ -12,24 +14,43 @@ namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
-std::string seconds3(double seconds) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3f", seconds);
-  return buffer;
+// Appends `text` with control bytes percent-encoded (what tsv_clean returns).
+void append_tsv_clean(std::string& out, std::string_view text) {
+  std::size_t clean = 0;
+  while (clean < text.size() && static_cast<unsigned char>(text[clean]) >= 0x20 &&
+         text[clean] != 0x7f) {
+    ++clean;
+  }
+  out.append(text.substr(0, clean));  // all of it, nearly always
+  if (clean < text.size()) out += tsv_clean(text.substr(clean));
 }
 
+// Appends a number as printf would ("%llu", "%.3f"), without printf's cost.
+template <typename... Format>
+void append_number(std::string& out, auto value, Format... format) {
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value, format...);
+  if (error == std::errc{}) out.append(buffer, end);
+}
+
+// One line per URL: url, status, bytes, seconds, error ("-" when none). The format
+// of pipelines (`awk -F'\t'`), so it is lean: no temporaries, no printf.
 class TsvFormatter final : public Formatter {
  public:
   void format(const Result& r, std::string& out) const override {
-    out += tsv_clean(r.url);
+    append_tsv_clean(out, r.url);
     out += '\t';
-    out += std::to_string(r.status);
+    append_number(out, r.status);
     out += '\t';
-    out += std::to_string(r.bytes);
+    append_number(out, r.bytes);
     out += '\t';
-    out += seconds3(r.time_total);
+    append_number(out, r.time_total, std::chars_format::fixed, 3);
     out += '\t';
-    out += r.error.empty() ? std::string("-") : tsv_clean(r.error);
+    if (r.error.empty()) {
+      out += '-';
+    } else {
+      append_tsv_clean(out, r.error);
+    }
     out += '\n';
   }
 };

@@ -34,6 +34,7 @@ net::Client::Options client_options(const Options& options) {
   out.resolver.servers = options.http.dns_servers;
   if (options.timing.dns_timeout) out.resolver.timeout = *options.timing.dns_timeout;
   if (!options.http.user_agent.empty()) out.user_agent = options.http.user_agent;
+  out.expected_in_flight = options.pool;
   return out;
 }
 

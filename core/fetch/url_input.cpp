@@ -1,5 +1,6 @@
 // URL input: normalisation of one line and the lazy, line-numbered reader over
-// argument URLs, -i files and stdin (see url_input.hpp).
+// argument URLs, -i files and stdin (see url_input.hpp). URLs are checked, and
+// host keys read, with net::parse_url; the fetch layer only splits off the scheme.
 #include "fetch/url_input.hpp"
 
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 
 #include "green/io.hpp"
+#include "net/url.hpp"
 
 namespace gfetch {
 namespace {
@@ -38,97 +40,15 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-struct Authority {
-  std::string scheme;  // lower case
-  std::string host;    // lower case, IPv6 without brackets
-  unsigned port = 0;   // default filled in
-  std::string error;   // "" when it parsed
-};
-
-bool is_host_char(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80;
-}
-
-// Parses "scheme://[user@]host[:port]..." far enough to name the host and port.
-Authority parse_authority(std::string_view url) {
-  Authority out;
-  std::size_t sep = url.find("://");
-  if (sep == std::string_view::npos || sep == 0) {
-    out.error = "no scheme";
-    return out;
-  }
-  out.scheme = lower(url.substr(0, sep));
-  if (out.scheme != "http" && out.scheme != "https") {
-    out.error = "unsupported scheme '" + out.scheme + "'";
-    return out;
-  }
-  std::string_view rest = url.substr(sep + 3);
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      out.error = "unterminated IPv6 address";
-      return out;
-    }
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') {
-      out.error = "bad character after IPv6 address";
-      return out;
-    }
-    if (!after.empty()) port = after.substr(1);
-    if (host.empty() || host.find_first_not_of("0123456789abcdefABCDEF:.") != host.npos) {
-      out.error = "bad IPv6 address";
-      return out;
-    }
-  } else if (std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    for (unsigned char c : host) {
-      if (!is_host_char(c)) {
-        out.error = "bad character in host";
-        return out;
-      }
-    }
-  } else {
-    for (unsigned char c : host) {
-      if (!is_host_char(c)) {
-        out.error = "bad character in host";
-        return out;
-      }
-    }
-  }
-  if (host.empty()) {
-    out.error = "no host";
-    return out;
-  }
-  out.host = lower(host);
-  out.port = out.scheme == "https" ? 443 : 80;
-  if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != port.npos ||
-        std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535) {
-      out.error = "bad port '" + std::string(port) + "'";
-      return out;
-    }
-    out.port = static_cast<unsigned>(std::stoul(std::string(port)));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<Normalised> normalise_url(std::string_view line) {
   std::string_view text = trim(line);
   if (text.empty() || text.front() == '#') return std::nullopt;
   Normalised out;
+  out.url = std::string(text);  // kept as read when the URL is invalid
   for (unsigned char c : text) {
     if (c < 0x20 || c == 0x7f || c == ' ') {
-      out.url = std::string(text);
       out.error = "contains whitespace or control characters";
       return out;
     }
@@ -136,25 +56,41 @@ std::optional<Normalised> normalise_url(std::string_view line) {
   std::size_t sep = text.find("://");
   bool has_scheme = sep != std::string_view::npos && sep > 0 &&
                     text.substr(0, sep).find_first_of("/?#@") == std::string_view::npos;
-  out.url = has_scheme ? std::string(text) : "http://" + std::string(text);
-  Authority authority = parse_authority(out.url);
-  if (!authority.error.empty()) {
-    out.error = authority.error;
-    if (!has_scheme) out.url = std::string(text);
+  std::string scheme = has_scheme ? lower(text.substr(0, sep)) : "http";
+  std::string_view rest = has_scheme ? text.substr(sep + 3) : text;
+  if (scheme != "http" && scheme != "https") {
+    out.error = "unsupported scheme '" + scheme + "' (only http and https)";
     return out;
   }
-  // Lower-case the scheme so that "HTTP://x" and "http://x" are one URL for --dedupe.
-  for (std::size_t i = 0; i < authority.scheme.size(); ++i) out.url[i] = authority.scheme[i];
+  // libcurl reads "http:///x" as "http://x/": a third slash is more likely a typo.
+  if (!rest.empty() && rest.front() == '/') {
+    out.error = "no host (a third '/' after the scheme)";
+    return out;
+  }
+  // The scheme lower-cased, so that "HTTP://x" and "http://x" are one URL for
+  // --dedupe; the rest stays as the user wrote it (output lines show it).
+  std::string url = scheme + "://" + std::string(rest);
+  std::string why;
+  std::optional<net::Url> parsed = net::parse_url(url, &why);
+  if (!parsed) {
+    out.error = why;
+    return out;
+  }
+  if (parsed->port == 0) {  // libcurl takes it; no server listens there
+    out.error = "bad port 0 (must be 1 to 65535)";
+    return out;
+  }
+  out.url = std::move(url);
   return out;
 }
 
 std::string host_key(std::string_view url) {
-  Authority authority = parse_authority(url);
-  if (!authority.error.empty()) return "";
-  if (authority.host.find(':') != std::string::npos) {
-    return "[" + authority.host + "]:" + std::to_string(authority.port);
+  std::optional<net::Url> parsed = net::parse_url(url);
+  if (!parsed) return "";
+  if (parsed->host.find(':') != std::string::npos) {
+    return "[" + parsed->host + "]:" + std::to_string(parsed->port);
   }
-  return authority.host + ":" + std::to_string(authority.port);
+  return parsed->host + ":" + std::to_string(parsed->port);
 }
 
 UrlReader::UrlReader(InputSpec spec) : spec_(std::move(spec)) {}

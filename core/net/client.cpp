@@ -12,6 +12,7 @@
 #include <cstring>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "green/hub.hpp"
 #include "net/detail/multi.hpp"
@@ -103,9 +104,9 @@ class ClientCore {
         owned_resolver_(shared ? nullptr : std::make_unique<Resolver>(hub, options_.resolver)),
         resolver_(shared ? shared : owned_resolver_.get()),
         proxies_(ProxyConfig::load(options_.proxy, options_.no_proxy)),
-        multi_(hub, Multi::Limits{static_cast<long>(options_.max_connections),
-                                  static_cast<long>(options_.max_connections_per_host),
-                                  static_cast<long>(options_.max_idle_connections)}) {}
+        share_(make_share()) {
+    multis_.push_back(std::make_unique<Multi>(*hub_, limits(), share_.get()));
+  }
 
   Response fetch(const Request& request);
   // Ends every fetch in flight with errc::cancelled (from ~Client).
@@ -117,6 +118,7 @@ class ClientCore {
   struct Fetch {
     const Request* request;
     Url url;
+    std::string location;  // the last hop's Location header
     std::string method;
     bool send_body;
     Headers stripped_headers;  // the request's, minus credentials after a cross-origin hop
@@ -133,8 +135,25 @@ class ClientCore {
   struct H2cOrigin {
     int opening = 0;  // transfers in flight that open a connection to it
     curl_socket_t socket = CURL_SOCKET_BAD;
-    std::uint64_t serial = 0;  // Multi::socket_serial of that connection
+    std::uint64_t serial = 0;  // Multi::socket_serial of that connection (multis_[0])
   };
+
+  struct ShareDeleter {
+    void operator()(CURLSH* share) const noexcept { curl_share_cleanup(share); }
+  };
+  // TLS sessions are shared by every handle: a new connection to a host resumes
+  // the session another transfer made, and no handle keeps its own session table.
+  static std::unique_ptr<CURLSH, ShareDeleter> make_share() {
+    std::unique_ptr<CURLSH, ShareDeleter> share(curl_share_init());
+    if (share) curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return share;
+  }
+  Multi::Limits limits() const noexcept {
+    return {static_cast<long>(options_.max_connections),
+            static_cast<long>(options_.max_connections_per_host),
+            static_cast<long>(options_.max_idle_connections)};
+  }
+  Multi& multi_for(bool http2_possible);
 
   void run_hop(Fetch& fetch);
   void transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries);
@@ -142,7 +161,7 @@ class ClientCore {
   H2cOrigin* plan_h2c(const Fetch& fetch, const std::string& proxy, Hop& hop);
   std::error_code resolve_into(const std::string& host, int port, Fetch& fetch, Slist& entries);
   std::error_code wait(Transfer& transfer, const Fetch& fetch);
-  void record(Fetch& fetch, const Transfer& transfer, CURL* easy);
+  void record(Fetch& fetch, Transfer& transfer, CURL* easy);
   bool follow_redirect(Fetch& fetch);
   void link(Transfer& transfer) noexcept;
   void unlink(Transfer& transfer) noexcept;
@@ -152,7 +171,8 @@ class ClientCore {
   std::unique_ptr<Resolver> owned_resolver_;
   Resolver* resolver_;
   ProxyConfig proxies_;
-  Multi multi_;
+  std::unique_ptr<CURLSH, ShareDeleter> share_;  // outlives the multis' handles
+  std::vector<std::unique_ptr<Multi>> multis_;  // see multi_for
   Transfer* in_flight_ = nullptr;  // transfers added to multi_, for close()
   bool h2c_workaround_ = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
   std::unordered_map<std::string, H2cOrigin> h2c_;  // by "host:port"
@@ -164,7 +184,7 @@ Response ClientCore::fetch(const Request& request) {
   hub_->update_now();
   const double started = hub_->now();
   ++stats_.in_flight;
-  Fetch fetch{&request, {}, request.method, false, {}, false, {}, BodyWriter(request.sink), {}};
+  Fetch fetch{&request, {}, {}, request.method, false, {}, false, {}, BodyWriter(request.sink), {}};
   if (request.timeouts.total) fetch.deadline = started + *request.timeouts.total;
   std::string why;
   std::optional<Url> url = parse_url(request.url, &why);
@@ -238,6 +258,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   transfer.follow_redirects = request.redirects.follow;
   transfer.body_limit = fetch.writer.limit(request.max_body_size.value_or(UINT64_MAX));
   transfer.header_limit = request.max_header_size;
+  transfer.keep_headers = request.keep_headers ? &*request.keep_headers : nullptr;
   Slist headers;
   for (const Header& header : fetch.strip_credentials ? fetch.stripped_headers : request.headers) {
     if (!append(headers,
@@ -246,12 +267,24 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     }
   }
   const std::string& user_agent = request.user_agent ? *request.user_agent : options_.user_agent;
-  Hop hop{&request,      &fetch.url.href, &fetch.method, fetch.send_body ? &request.body : nullptr,
-          headers.get(), entries,         &proxy,        &user_agent,
+  Curlu parsed_url = to_curlu(fetch.url);  // outlives the handle's time in the multi
+  Hop hop{&request,
+          &fetch.url.href,
+          parsed_url.get(),
+          &fetch.method,
+          fetch.send_body ? &request.body : nullptr,
+          headers.get(),
+          entries,
+          &proxy,
+          &user_agent,
           &transfer};
-  hop.pipewait = options_.multiplex && request.http_version != HttpVersion::http1_1 &&
-                 (fetch.url.scheme == "https" || request.http_version == HttpVersion::http2 ||
-                  request.http_version == HttpVersion::http2_prior_knowledge);
+  const bool http2_possible =
+      request.http_version != HttpVersion::http1_1 &&
+      (fetch.url.scheme == "https" || request.http_version == HttpVersion::http2 ||
+       request.http_version == HttpVersion::http2_prior_knowledge);
+  hop.pipewait = options_.multiplex && http2_possible;
+  hop.buffer_size =
+      receive_buffer_size(std::max(stats_.in_flight, options_.expected_in_flight));
   H2cOrigin* opens_h2c = plan_h2c(fetch, proxy, hop);
   struct Opening {  // counts the transfers opening an h2c connection to an origin
     H2cOrigin* origin;
@@ -265,6 +298,8 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
 
   // Declared in this order so that unwinding (kill, green::Timeout) removes the
   // handle from the multi before the pool gets it back and before `transfer` dies.
+  Multi& multi = multi_for(http2_possible);
+  transfer.want_active_socket = opens_h2c != nullptr;
   struct Lease {
     Multi& multi;
     std::unique_ptr<Easy> easy;
@@ -272,7 +307,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     ~Lease() {
       if (easy) multi.release(std::move(easy), dirty);
     }
-  } lease{multi_, multi_.acquire(), !request.tls.ca_file.empty()};
+  } lease{multi, multi.acquire(), !request.tls.ca_file.empty()};
   if (!lease.easy) return fail(response, errc::other, "curl_easy_init failed");
   CURL* easy = lease.easy->handle;
   if (CURLcode code = configure_easy(*lease.easy, hop); code != CURLE_OK) {
@@ -280,27 +315,26 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   }
   struct Attached {
     ClientCore& core;
+    Multi& multi;
     Transfer& transfer;
     CURL* easy;
     ~Attached() {
-      core.multi_.remove(easy);
+      multi.remove(easy, transfer);
       core.unlink(transfer);
     }
   };
-  if (CURLMcode code = multi_.add(easy); code != CURLM_OK) {
+  if (CURLMcode code = multi.add(easy); code != CURLM_OK) {
     return fail(response, errc::other, curl_multi_strerror(code));
   }
   std::error_code waited;
   {
     link(transfer);
-    Attached attached{*this, transfer, easy};
+    Attached attached{*this, multi, transfer, easy};
     waited = wait(transfer, fetch);
     if (opens_h2c && transfer.done && transfer.result == CURLE_OK) {
       // The connection stays in libcurl's cache: later transfers ask to reuse it.
-      curl_socket_t socket = CURL_SOCKET_BAD;
-      curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &socket);
-      opens_h2c->socket = socket;
-      opens_h2c->serial = multi_.socket_serial(socket);
+      opens_h2c->socket = transfer.active_socket;
+      opens_h2c->serial = multi.socket_serial(transfer.active_socket);
     }
   }
   ++stats_.transfers;
@@ -320,9 +354,28 @@ ClientCore::H2cOrigin* ClientCore::plan_h2c(const Fetch& fetch, const std::strin
   H2cOrigin& origin = h2c_[fetch.url.host + ":" + std::to_string(fetch.url.port)];
   // A connection being opened (PIPEWAIT makes this transfer wait for it) or one
   // still open: reuse it.
-  hop.reuse_h2c = origin.opening > 0 ||
-                  (origin.serial != 0 && multi_.socket_serial(origin.socket) == origin.serial);
+  hop.reuse_h2c = origin.opening > 0 || (origin.serial != 0 && multis_.front()->socket_serial(
+                                                                     origin.socket) == origin.serial);
   return hop.reuse_h2c ? nullptr : &origin;
+}
+
+// libcurl 7.88's connection cache scans a host's connections when a transfer
+// starts and all of its connections when one ends: at 5,000 fetches in flight on
+// one multi handle that is O(n^2), most of the CPU. Transfers go to the first multi
+// with fewer than kTransfersPerMulti in flight, so the scans stay short and a
+// finished transfer's connection is where the next one looks. One multi only when
+// connection limits are set (they are per multi) or HTTP/2 may multiplex (streams
+// share a connection only within one multi).
+Multi& ClientCore::multi_for(bool http2_possible) {
+  constexpr std::size_t kTransfersPerMulti = 128;
+  if (http2_possible || options_.max_connections != 0 || options_.max_connections_per_host != 0) {
+    return *multis_.front();
+  }
+  for (const std::unique_ptr<Multi>& multi : multis_) {
+    if (multi->active() < kTransfersPerMulti) return *multi;
+  }
+  multis_.push_back(std::make_unique<Multi>(*hub_, limits(), share_.get()));
+  return *multis_.back();
 }
 
 std::error_code ClientCore::resolve_into(const std::string& host, int port, Fetch& fetch,
@@ -388,7 +441,7 @@ std::error_code ClientCore::wait(Transfer& transfer, const Fetch& fetch) {
   return {};
 }
 
-void ClientCore::record(Fetch& fetch, const Transfer& transfer, CURL* easy) {
+void ClientCore::record(Fetch& fetch, Transfer& transfer, CURL* easy) {
   Response& response = fetch.response;
   long status = 0;
   long header_size = 0;
@@ -405,7 +458,8 @@ void ClientCore::record(Fetch& fetch, const Transfer& transfer, CURL* easy) {
   curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip);
   curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &port);
   response.status = status != 0 ? static_cast<int>(status) : transfer.status;
-  response.headers = transfer.headers;
+  response.headers = std::move(transfer.headers);
+  fetch.location = std::move(transfer.location);
   response.bytes_received = transfer.body_bytes;
   response.bytes_on_wire += static_cast<std::uint64_t>(header_size) +
                             static_cast<std::uint64_t>(std::max<curl_off_t>(downloaded, 0));
@@ -433,8 +487,8 @@ bool ClientCore::follow_redirect(Fetch& fetch) {
   if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
     return false;
   }
-  const std::string* location = response.header("location");
-  if (location == nullptr) return false;
+  if (fetch.location.empty()) return false;
+  const std::string* location = &fetch.location;
   if (response.redirects >= request.redirects.max_hops) {
     fail(response, errc::too_many_redirects,
          "more than " + std::to_string(request.redirects.max_hops) + " redirects");

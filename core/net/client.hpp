@@ -36,6 +36,9 @@ class Client {
     std::size_t max_idle_connections = 0;
     // HTTP/2: wait for a connection that may multiplex instead of opening another.
     bool multiplex = true;
+    // Fetches expected in flight at once (a pool's size), if known: receive buffers
+    // are sized for it from the start rather than for the fetches started so far.
+    std::size_t expected_in_flight = 0;
     std::string user_agent = "gfetch/0.1";
     // Default proxy of requests that set none. Unset: read once, at construction,
     // from http_proxy / https_proxy / all_proxy / no_proxy (and upper case).

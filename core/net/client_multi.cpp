@@ -30,8 +30,8 @@ constexpr long kInitialIdleCap = 64;
 
 }  // namespace
 
-Multi::Multi(green::Hub& hub, const Limits& limits)
-    : hub_(&hub), multi_(curl_multi_init()), timer_(hub, [this] { on_timeout(); }) {
+Multi::Multi(green::Hub& hub, const Limits& limits, CURLSH* share)
+    : hub_(&hub), share_(share), multi_(curl_multi_init()), timer_(hub, [this] { on_timeout(); }) {
   if (multi_ == nullptr) throw std::runtime_error("net: curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Multi::on_socket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -73,9 +73,11 @@ void Multi::setup(Easy& easy) noexcept {
   curl_easy_setopt(easy.handle, CURLOPT_ERRORBUFFER, easy.error);
   curl_easy_setopt(easy.handle, CURLOPT_CLOSESOCKETFUNCTION, &Multi::on_close_socket);
   curl_easy_setopt(easy.handle, CURLOPT_CLOSESOCKETDATA, this);
+  if (share_ != nullptr) curl_easy_setopt(easy.handle, CURLOPT_SHARE, share_);
 }
 
 void Multi::release(std::unique_ptr<Easy> easy, bool dirty) noexcept {
+  curl_easy_setopt(easy->handle, CURLOPT_CURLU, nullptr);  // the caller's, about to die
   if (dirty) {
     curl_easy_reset(easy->handle);
     setup(*easy);
@@ -100,7 +102,8 @@ CURLMcode Multi::add(CURL* easy) {
   return code;
 }
 
-void Multi::remove(CURL* easy) noexcept {
+void Multi::remove(CURL* easy, const Transfer& transfer) noexcept {
+  if (transfer.detached) return;
   curl_multi_remove_handle(multi_, easy);
   if (--active_ == 0) timer_.set_ref(false);  // idle: curl's timer keeps no one waiting
   bury_closed();
@@ -204,14 +207,26 @@ void Multi::on_timeout() {
   deliver_finished();
 }
 
+// A finished transfer's handle is removed here, on the hub: removal runs deep
+// libcurl code (connection cache, log formatting) that would otherwise touch more
+// pages of every fetch greenlet's stack. libcurl calls nothing of a done handle.
 void Multi::deliver_finished() noexcept {
   int left = 0;
   while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
     if (message->msg != CURLMSG_DONE) continue;
+    CURL* easy = message->easy_handle;
+    const CURLcode result = message->data.result;  // the message dies with the removal
     char* owner = nullptr;
-    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &owner);
-    if (owner != nullptr)
-      static_cast<Transfer*>(static_cast<void*>(owner))->finish(message->data.result);
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
+    if (owner == nullptr) continue;
+    auto* transfer = static_cast<Transfer*>(static_cast<void*>(owner));
+    if (transfer->want_active_socket) {
+      curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &transfer->active_socket);
+    }
+    curl_multi_remove_handle(multi_, easy);
+    transfer->detached = true;
+    if (--active_ == 0) timer_.set_ref(false);
+    transfer->finish(result);
   }
 }
 

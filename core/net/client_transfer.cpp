@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
+#include <charconv>
 #include <string>
 #include <string_view>
 
@@ -19,13 +21,14 @@ namespace {
 
 constexpr std::size_t kFileBuffer = 256 * 1024;
 
+bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' ||
-                           text.back() == '\n')) {
-    text.remove_suffix(1);
-  }
-  return text;
+  std::size_t begin = 0;
+  std::size_t end = text.size();
+  while (begin < end && is_blank(text[begin])) ++begin;
+  while (end > begin && is_blank(text[end - 1])) --end;
+  return text.substr(begin, end - begin);
 }
 
 bool is_redirect(int status) noexcept {
@@ -44,30 +47,51 @@ int parse_status(std::string_view line) noexcept {
   return status;
 }
 
+bool wanted(const Transfer& transfer, std::string_view name) noexcept {
+  if (transfer.keep_headers == nullptr) return true;
+  for (const std::string& kept : *transfer.keep_headers) {
+    if (header_name_equals(kept, name)) return true;
+  }
+  return false;
+}
+
+// One line as libcurl hands it over (CRLF included). Called for every header of
+// every response, so a header nobody keeps costs a colon search and a compare.
 void record_header_line(Transfer& transfer, std::string_view line) {
-  std::string_view content = trim(line);
   if (line.starts_with("HTTP/")) {
     // A new response (after a 1xx, or the first): its headers replace any before.
-    transfer.status = parse_status(content);
+    transfer.status = parse_status(trim(line));
     transfer.headers.clear();
+    transfer.location.clear();
+    transfer.last_header_kept = false;
     transfer.skip_body = false;
     return;
   }
-  if (content.empty()) {
+  if (line.empty() || line.front() == '\r' || line.front() == '\n') {
     // End of a header block. A redirect we are going to follow has a body nobody
     // wants to keep.
-    transfer.skip_body = transfer.follow_redirects && is_redirect(transfer.status) &&
-                         find_header(transfer.headers, "location") != nullptr;
+    transfer.skip_body =
+        transfer.follow_redirects && is_redirect(transfer.status) && !transfer.location.empty();
     return;
   }
-  if ((line.front() == ' ' || line.front() == '\t') && !transfer.headers.empty()) {
-    transfer.headers.back().value.append(" ").append(content);  // obsolete line folding
+  if (line.front() == ' ' || line.front() == '\t') {
+    std::string_view more = trim(line);
+    if (transfer.last_header_kept && !more.empty()) {
+      transfer.headers.back().value.append(" ").append(more);  // obsolete line folding
+    }
     return;
   }
-  std::size_t colon = content.find(':');
+  std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return;
-  transfer.headers.push_back(Header{std::string(trim(content.substr(0, colon))),
-                                    std::string(trim(content.substr(colon + 1)))});
+  std::string_view name = trim(line.substr(0, colon));
+  const bool is_location = header_name_equals(name, "location");
+  transfer.last_header_kept = wanted(transfer, name);
+  if (!is_location && !transfer.last_header_kept) return;
+  std::string_view value = trim(line.substr(colon + 1));
+  if (is_location && transfer.location.empty()) transfer.location = value;
+  if (transfer.last_header_kept) {
+    transfer.headers.push_back(Header{std::string(name), std::string(value)});
+  }
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* self) noexcept {
@@ -201,6 +225,35 @@ bool append(Slist& list, const std::string& line) {
   return true;
 }
 
+long receive_buffer_size(std::size_t in_flight) noexcept {
+  constexpr std::size_t kBudget = 8u << 20;
+  constexpr std::size_t kMin = 1024;       // libcurl's smallest
+  constexpr std::size_t kMax = 64 * 1024;  // more buys nothing on loopback or a LAN
+  std::size_t size = kMax;
+  while (size > kMin && size * std::max<std::size_t>(in_flight, 1) > kBudget) size /= 2;
+  return static_cast<long>(size);
+}
+
+Curlu to_curlu(const Url& url) {
+  if (url.host.find('%') != std::string::npos) return nullptr;  // a zone id: CURLU part
+  Curlu handle(curl_url());
+  if (!handle) return nullptr;
+  const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  char port[8];
+  auto [end, error] = std::to_chars(port, port + sizeof port - 1, url.port);
+  if (error != std::errc{}) return nullptr;
+  *end = '\0';
+  CURLU* h = handle.get();
+  if (curl_url_set(h, CURLUPART_SCHEME, url.scheme.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(h, CURLUPART_HOST, host.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(h, CURLUPART_PORT, port, 0) != CURLUE_OK ||
+      curl_url_set(h, CURLUPART_PATH, url.path.c_str(), 0) != CURLUE_OK ||
+      (!url.query.empty() && curl_url_set(h, CURLUPART_QUERY, url.query.c_str(), 0) != CURLUE_OK)) {
+    return nullptr;
+  }
+  return handle;
+}
+
 void init_easy(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
@@ -220,7 +273,8 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
   auto set = [&](CURLoption option, auto value) {
     if (code == CURLE_OK) code = curl_easy_setopt(easy.handle, option, value);
   };
-  set(CURLOPT_URL, hop.url->c_str());
+  set(CURLOPT_URL, hop.url->c_str());  // also what libcurl reports and logs
+  set(CURLOPT_CURLU, hop.parsed_url);
   set(CURLOPT_PRIVATE, static_cast<void*>(hop.transfer));
   set(CURLOPT_WRITEDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_HEADERDATA, static_cast<void*>(hop.transfer));
@@ -261,6 +315,7 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
   update(CURLOPT_PROXY, have.proxy, *hop.proxy, hop.proxy->c_str());
   update(CURLOPT_ACCEPT_ENCODING, have.accept_encoding, request.accept_encoding,
          request.accept_encoding ? request.accept_encoding->c_str() : nullptr);
+  update(CURLOPT_BUFFERSIZE, have.buffer_size, hop.buffer_size, hop.buffer_size);
   const long connect_ms = to_milliseconds(request.timeouts.connect);
   update(CURLOPT_CONNECTTIMEOUT_MS, have.connect_timeout_ms, connect_ms, connect_ms);
   const long version =

@@ -2,9 +2,8 @@
 #include "net/request.hpp"
 
 namespace gfetch::net {
-namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
+bool header_name_equals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     char x = a[i];
@@ -16,11 +15,9 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-}  // namespace
-
 const std::string* find_header(const Headers& headers, std::string_view name) noexcept {
   for (const Header& header : headers) {
-    if (iequals(header.name, name)) return &header.value;
+    if (header_name_equals(header.name, name)) return &header.value;
   }
   return nullptr;
 }

@@ -21,6 +21,8 @@ using Headers = std::vector<Header>;
 
 // The value of the first header called `name` (ASCII case-insensitive), or null.
 const std::string* find_header(const Headers& headers, std::string_view name) noexcept;
+// Header names compare like this: ASCII letters case-insensitively, the rest exactly.
+bool header_name_equals(std::string_view a, std::string_view b) noexcept;
 
 enum class HttpVersion {
   any,                    // HTTP/2 over TLS when the server offers it, else HTTP/1.1
@@ -88,6 +90,10 @@ struct Request {
   std::optional<std::uint64_t> max_body_size{};
   // Response header bytes allowed (all header lines of a hop) before bad_response.
   std::uint64_t max_header_size = 256 * 1024;
+  // Which response headers Response::headers keeps: unset = all of them; set = only
+  // those named (ASCII case-insensitive), so a caller that reads one or two headers
+  // pays nothing for the rest. Redirects work either way.
+  std::optional<std::vector<std::string>> keep_headers{};
   BodySink sink{};
 };
 

@@ -1,14 +1,211 @@
-// URL helpers on libcurl's CURLU API: validation, normalisation, redirect targets.
+// URL helpers: parse_url's fast path for canonical URLs and its libcurl (CURLU)
+// reference and fallback, redirect targets, IP literals and proxy URLs. The fast
+// path must give exactly what CURLU gives; tests/net/url_test.cpp compares them.
 #include "net/url.hpp"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdlib>
 #include <memory>
 
+#include "net/detail/url_parse.hpp"
+
 namespace gfetch::net {
 namespace {
+
+// --- the fast path ----------------------------------------------------------------
+
+// Longer input goes to libcurl (which takes up to 8,000,000 bytes).
+constexpr std::size_t kMaxFastLength = 1 << 16;
+
+// Byte classes, one bit each. A part's class holds the bytes the fast path takes in
+// that part: ones libcurl 7.88 keeps as they are. Left to curl, though it keeps some
+// of them: '#', '[', ']', '\\', '"', '<', '>', '^', '`', '{', '|', '}'; spaces and
+// bytes >= 0x80 (it encodes them, or reads an IDN host). kNumberChar: dots and the
+// bytes of strtoul's base-0 numbers. The loops below OR and AND these bits over a
+// part rather than test each byte several times.
+enum : unsigned char {
+  kHostChar = 1,
+  kPathChar = 2,
+  kQueryChar = 4,
+  kNumberChar = 8,
+  kUpperChar = 16,
+  kDotChar = 32,
+};
+
+constexpr std::array<unsigned char, 256> make_char_classes() {
+  std::array<unsigned char, 256> classes{};
+  auto mark = [&classes](std::string_view chars, unsigned char bits) {
+    for (char c : chars) classes[static_cast<unsigned char>(c)] |= bits;
+  };
+  mark("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._",
+       kHostChar | kPathChar | kQueryChar);
+  mark("~!$&'()*+,;=:@/%", kPathChar | kQueryChar);
+  mark("?", kQueryChar);
+  mark("0123456789abcdefABCDEFxX.", kNumberChar);
+  mark("ABCDEFGHIJKLMNOPQRSTUVWXYZ", kUpperChar);
+  mark(".", kDotChar);
+  return classes;
+}
+constexpr std::array<unsigned char, 256> kCharClasses = make_char_classes();
+
+unsigned char classes_of(char c) {
+  return kCharClasses[static_cast<unsigned char>(c)];
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_upper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+char to_lower(char c) {
+  return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Case-insensitive prefix test; `prefix` is lower case.
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  if (text.starts_with(prefix)) return true;
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (to_lower(text[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// "a.b.c.d", each 0-255 in decimal without leading zeros.
+bool is_canonical_ipv4(std::string_view host) {
+  int dots = 0;
+  int digits = 0;
+  int value = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (digits == 0 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+    } else if (!is_digit(c) || (digits == 1 && value == 0)) {
+      return false;
+    } else {
+      value = value * 10 + (c - '0');
+      if (++digits > 3 || value > 255) return false;
+    }
+  }
+  return dots == 3 && digits > 0;
+}
+
+// True when a segment of `path` is "." or "..": curl removes those.
+bool has_dot_segment(std::string_view path) {
+  for (std::size_t at = path.find("/."); at != std::string_view::npos;
+       at = path.find("/.", at + 1)) {
+    std::string_view rest = path.substr(at + 2);
+    if (!rest.empty() && rest.front() == '.') rest.remove_prefix(1);
+    if (rest.empty() || rest.front() == '/') return true;
+  }
+  return false;
+}
+
+// Where the parts of a canonical URL lie in its text.
+struct Canonical {
+  std::string_view scheme;    // "http" or "https"
+  std::string_view host;      // as written
+  std::string_view port;      // digits, or empty
+  std::string_view path;      // empty, or from its '/'
+  std::string_view query;     // without the '?'
+  int port_number = 0;        // the port, or the scheme's default
+  bool fold_host = false;     // the host has upper-case letters
+  bool text_is_href = false;  // libcurl would write the text back as it is
+};
+
+// Host and port from text[pos]; the position after them, or npos when libcurl might
+// read them differently. curl rewrites numeric IPv4 forms ("127.1", "0x7f.0.0.1",
+// "010.0.0.1", "1234"): it reads dot-separated strtoul(base 0) numbers, so a host
+// that starts with a digit and has only bytes such numbers are made of must be a
+// canonical dotted quad. Empty labels (".a", "a..b", a trailing dot) go to curl too.
+std::size_t scan_authority(std::string_view text, std::size_t pos, bool has_scheme,
+                           Canonical& out) {
+  const std::size_t start = pos;
+  unsigned char all = 0xff;  // the bits every byte has
+  unsigned char any = 0;     // the bits some byte has
+  bool after_dot = true;     // a label starts here
+  for (; pos < text.size(); ++pos) {
+    const unsigned char classes = classes_of(text[pos]);
+    if (!(classes & kHostChar)) break;
+    const bool dot = classes & kDotChar;
+    if (dot && after_dot) return std::string_view::npos;
+    after_dot = dot;
+    all &= classes;
+    any |= classes;
+  }
+  out.host = text.substr(start, pos - start);
+  if (out.host.empty() || after_dot) return std::string_view::npos;
+  if (is_digit(out.host.front()) && (all & kNumberChar) && !is_canonical_ipv4(out.host)) {
+    return std::string_view::npos;
+  }
+  out.fold_host = any & kUpperChar;
+  out.port_number = out.scheme == "https" ? 443 : 80;
+  if (pos == text.size() || text[pos] != ':') return pos;
+  // Without "scheme://", curl takes "name:" for a scheme ("file:8080/x" is a file
+  // URL); no scheme it knows starts with a digit.
+  if (!has_scheme && !is_digit(text.front())) return std::string_view::npos;
+  const std::size_t port_start = ++pos;
+  int port = 0;
+  while (pos < text.size() && pos - port_start < 5 && is_digit(text[pos])) {
+    port = port * 10 + text[pos++] - '0';
+  }
+  out.port = text.substr(port_start, pos - port_start);
+  // Empty, leading zeros, 0 and > 65535 go to curl.
+  if (out.port.empty() || out.port.front() == '0' || port > 65535) return std::string_view::npos;
+  out.port_number = port;
+  return pos;
+}
+
+// The parts of a canonical URL (see detail::parse_url_fast), or nothing.
+std::optional<Canonical> scan_canonical(std::string_view text, std::string_view default_scheme) {
+  if (text.size() > kMaxFastLength) return std::nullopt;
+  Canonical out;
+  bool has_scheme = true;
+  std::size_t pos = 0;
+  if (starts_with_nocase(text, "http://")) {
+    out.scheme = "http";
+  } else if (starts_with_nocase(text, "https://")) {
+    out.scheme = "https";
+  } else if (default_scheme == "http" || default_scheme == "https") {
+    out.scheme = default_scheme;
+    has_scheme = false;
+  } else {
+    return std::nullopt;
+  }
+  if (has_scheme) pos = out.scheme.size() + 3;
+  pos = scan_authority(text, pos, has_scheme, out);
+  if (pos == std::string_view::npos) return std::nullopt;
+
+  const std::size_t path_start = pos;
+  unsigned char any = 0;  // the bits some byte of the path has
+  if (pos < text.size() && text[pos] == '/') {
+    for (++pos; pos < text.size(); ++pos) {
+      const unsigned char classes = classes_of(text[pos]);
+      if (!(classes & kPathChar)) break;
+      any |= classes;
+    }
+  }
+  out.path = text.substr(path_start, pos - path_start);
+  if ((any & kDotChar) && has_dot_segment(out.path)) return std::nullopt;
+  if (pos < text.size()) {
+    if (text[pos] != '?') return std::nullopt;  // '#', '@', '[', a space, ...
+    const std::size_t query_start = ++pos;
+    while (pos < text.size() && (classes_of(text[pos]) & kQueryChar)) ++pos;
+    // A lone '?' is dropped by curl: left to it.
+    if (pos == query_start || pos != text.size()) return std::nullopt;
+    out.query = text.substr(query_start);
+  }
+  out.text_is_href = has_scheme && !out.fold_host && !out.path.empty() &&
+                     text.substr(0, out.scheme.size()) == out.scheme;
+  return out;
+}
+
+// --- libcurl's URL API --------------------------------------------------------------
 
 struct UrlDeleter {
   void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
@@ -39,15 +236,13 @@ std::optional<Url> describe(CURLU* handle, std::string* why) {
   Url url;
   url.scheme = get_part(handle, CURLUPART_SCHEME);
   if (url.scheme != "http" && url.scheme != "https") {
-    if (why) *why = "unsupported scheme \"" + url.scheme + "\" (only http and https)";
+    if (why) *why = "unsupported scheme '" + url.scheme + "' (only http and https)";
     return std::nullopt;
   }
   // Host names are case-insensitive: keep one spelling, lower case.
   std::string host = get_part(handle, CURLUPART_HOST);
   std::string lower = host;
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : lower) c = to_lower(c);
   if (lower != host) curl_url_set(handle, CURLUPART_HOST, lower.c_str(), 0);
   // The ASCII (punycode) form: what libcurl looks up in its DNS cache, so the
   // CURLOPT_RESOLVE entries made from it match.
@@ -58,21 +253,74 @@ std::optional<Url> describe(CURLU* handle, std::string* why) {
     return std::nullopt;
   }
   url.port = std::atoi(get_part(handle, CURLUPART_PORT, CURLU_DEFAULT_PORT).c_str());
+  url.path = get_part(handle, CURLUPART_PATH);
+  url.query = get_part(handle, CURLUPART_QUERY);
   url.href = get_part(handle, CURLUPART_URL);
   return url;
+}
+
+// gfetch's words for libcurl's URL errors: what is wrong, in the user's terms.
+std::string explain(CURLUcode code, const std::string& text) {
+  switch (code) {
+    case CURLUE_BAD_PORT_NUMBER:
+      return "bad port (not a decimal number up to 65535)";
+    case CURLUE_NO_HOST:
+      return "no host";
+    case CURLUE_BAD_HOSTNAME:
+      return "bad character in host name";
+    case CURLUE_BAD_IPV6:
+      if (text.find('[') != std::string::npos && text.find(']') == std::string::npos) {
+        return "unterminated IPv6 address (no ']')";
+      }
+      return "bad IPv6 address";
+    case CURLUE_BAD_SCHEME:
+      return "no scheme, or a malformed one (only http:// and https://)";
+    case CURLUE_UNSUPPORTED_SCHEME:
+      return "unsupported scheme (only http and https)";
+    default:
+      return curl_url_strerror(code);
+  }
 }
 
 bool set_url(CURLU* handle, const std::string& text, unsigned flags, std::string* why) {
   CURLUcode code = curl_url_set(handle, CURLUPART_URL, text.c_str(), flags);
   if (code == CURLUE_OK) return true;
-  if (why) *why = curl_url_strerror(code);
+  if (why) *why = explain(code, text);
   return false;
 }
 
 }  // namespace
 
-std::optional<Url> parse_url(std::string_view text, std::string* why,
-                             std::string_view default_scheme) {
+namespace detail {
+
+std::optional<Url> parse_url_fast(std::string_view text, std::string_view default_scheme) {
+  std::optional<Url> url;  // one named result, built in place
+  std::optional<Canonical> parts = scan_canonical(text, default_scheme);
+  if (!parts) return url;
+  url.emplace();
+  url->scheme = std::string(parts->scheme);
+  url->host = std::string(parts->host);
+  if (parts->fold_host) {
+    for (char& c : url->host) c = to_lower(c);
+  }
+  url->port = parts->port_number;
+  url->path = parts->path.empty() ? std::string("/") : std::string(parts->path);
+  url->query = std::string(parts->query);
+  if (parts->text_is_href) {
+    url->href = std::string(text);
+  } else {
+    url->href.reserve(url->scheme.size() + 4 + url->host.size() + parts->port.size() +
+                      url->path.size() + 1 + url->query.size());
+    url->href.append(url->scheme).append("://").append(url->host);
+    if (!parts->port.empty()) url->href.append(1, ':').append(parts->port);
+    url->href.append(url->path);
+    if (!url->query.empty()) url->href.append(1, '?').append(url->query);
+  }
+  return url;
+}
+
+std::optional<Url> parse_url_curl(std::string_view text, std::string* why,
+                                  std::string_view default_scheme) {
   UrlHandle handle(curl_url());
   if (!handle) return std::nullopt;
   std::string input(text);
@@ -86,6 +334,15 @@ std::optional<Url> parse_url(std::string_view text, std::string* why,
     }
   }
   return describe(handle.get(), why);
+}
+
+}  // namespace detail
+
+std::optional<Url> parse_url(std::string_view text, std::string* why,
+                             std::string_view default_scheme) {
+  std::optional<Url> url = detail::parse_url_fast(text, default_scheme);
+  if (!url) url = detail::parse_url_curl(text, why, default_scheme);
+  return url;
 }
 
 std::optional<Url> resolve_url(std::string_view base, std::string_view reference,

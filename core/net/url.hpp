@@ -1,6 +1,9 @@
-// URL helpers of the network layer, all on libcurl's URL API (CURLU): no URL is
-// parsed by hand anywhere in gfetch. parse_url validates and normalises an
-// absolute http(s) URL; resolve_url applies a redirect's Location to a base URL.
+// URL helpers of the network layer. parse_url validates and normalises an absolute
+// http(s) URL: canonical ones ("http://host[:port][/path][?query]" in plain ASCII,
+// nothing for libcurl to rewrite) on a hand-written fast path, everything else on
+// libcurl's URL API (CURLU), which is the reference: the fast path must give exactly
+// what CURLU gives, and tests compare the two (detail/url_parse.hpp). resolve_url
+// (a redirect's Location against a base URL) and parse_proxy_url use CURLU only.
 #pragma once
 
 #include <optional>
@@ -12,8 +15,10 @@ namespace gfetch::net {
 struct Url {
   std::string href;    // the normalised URL, as libcurl writes it back
   std::string scheme;  // "http" or "https"
-  std::string host;    // without IPv6 brackets; IDN hosts in punycode
+  std::string host;    // lower case, without IPv6 brackets; IDN hosts in punycode
   int port = 0;        // explicit, or the scheme's default
+  std::string path;    // as libcurl holds it (CURLUPART_PATH): starts with '/', never empty
+  std::string query;   // without the '?', as CURLUPART_QUERY gives it; "" when none
 };
 
 // An absolute http:// or https:// URL; with default_scheme, a URL without a scheme

@@ -17,6 +17,7 @@
 #include "green/green.hpp"
 #include "green/pool.hpp"
 #include "net/client.hpp"
+#include "net/detail/transfer.hpp"
 #include "net/error.hpp"
 #include "support/content.hpp"
 #include "support/http_server.hpp"
@@ -292,6 +293,66 @@ TEST_CASE("waves of concurrent fetches reuse the first wave's connections", "[cl
   CHECK(client.stats().transfers == 5 * kWave);
   CHECK(client.stats().connections_opened <= kWave);
   CHECK(server.stats().connections <= static_cast<std::uint64_t>(kWave));
+}
+
+TEST_CASE("waves wider than one multi handle's share still reuse every connection", "[client]") {
+  // The client spreads transfers over multi handles of 128 each (libcurl's cache
+  // scans are linear): a wave of 300 uses three, and the next waves must find the
+  // idle connections where they were left.
+  testing::HttpServer server;
+  green::Hub hub;
+  Client client(hub);
+  constexpr int kWave = 300;
+  green::Pool pool(kWave);
+  for (int wave = 0; wave < 3; ++wave) {
+    for (int i = 0; i < kWave; ++i) {
+      pool.spawn([&] { CHECK(client.fetch(get(server.url("/delay/50"))).ok()); });
+    }
+    pool.join();
+  }
+  CHECK(client.stats().transfers == 3 * kWave);
+  CHECK(server.stats().max_in_flight > 128);
+  CHECK(client.stats().connections_opened <= kWave);
+  CHECK(server.stats().connections <= static_cast<std::uint64_t>(kWave));
+}
+
+TEST_CASE("keep_headers keeps only the headers named; redirects work without Location",
+          "[client][redirect]") {
+  testing::HttpServer server;
+  green::Hub hub;
+  Client client(hub);
+  Request all = get(server.url("/bytes/10"));
+  Response every = client.fetch(all);
+  REQUIRE(every.ok());
+  CHECK(every.headers.size() >= 3);
+
+  Request some = get(server.url("/bytes/10"));
+  some.keep_headers = std::vector<std::string>{"CONTENT-length", "X-Not-Sent"};
+  Response kept = client.fetch(some);
+  REQUIRE(kept.ok());
+  REQUIRE(kept.headers.size() == 1);
+  CHECK(kept.headers[0].name == "Content-Length");
+  CHECK(kept.headers[0].value == "10");
+
+  Request hops = get(server.url("/redirect/2"));
+  hops.keep_headers = std::vector<std::string>{};
+  Response followed = client.fetch(hops);
+  INFO(followed.error_message);
+  REQUIRE(followed.ok());
+  CHECK(followed.redirects == 2);
+  CHECK(followed.url == server.url("/bytes/16"));
+  CHECK(followed.headers.empty());
+}
+
+TEST_CASE("receive buffers share an 8 MiB budget, 1 KiB to 64 KiB each", "[client]") {
+  using gfetch::net::detail::receive_buffer_size;
+  CHECK(receive_buffer_size(0) == 64 * 1024);
+  CHECK(receive_buffer_size(100) == 64 * 1024);
+  CHECK(receive_buffer_size(128) == 64 * 1024);
+  CHECK(receive_buffer_size(129) == 32 * 1024);
+  CHECK(receive_buffer_size(1000) == 8 * 1024);
+  CHECK(receive_buffer_size(5000) == 1024);
+  CHECK(receive_buffer_size(1000000) == 1024);
 }
 
 TEST_CASE("connection limits per host and in total hold", "[client]") {

@@ -1,6 +1,7 @@
-// URL helpers (net/url.hpp, all on libcurl's CURLU) and proxy selection: parsing
-// and normalising, redirect targets, IP literals, no_proxy rules, and fetches
-// through a proxy (the loopback HttpServer answers absolute-form requests).
+// URL helpers (net/url.hpp; url_test.cpp compares its fast path with libcurl) and
+// proxy selection: parsing and normalising, redirect targets, IP literals, no_proxy
+// rules, and fetches through a proxy (the loopback HttpServer answers absolute-form
+// requests).
 #include <catch2/catch.hpp>
 
 #include <cstdlib>

@@ -29,7 +29,8 @@ class Multi {
     long max_idle_connections = 0;      // CURLMOPT_MAXCONNECTS (0: grows with load)
   };
 
-  Multi(green::Hub& hub, const Limits& limits);
+  // `share` (may be null): set on every easy handle (CURLOPT_SHARE).
+  Multi(green::Hub& hub, const Limits& limits, CURLSH* share);
   // Closes every connection; no transfer may still be added.
   ~Multi();
   Multi(const Multi&) = delete;
@@ -44,8 +45,9 @@ class Multi {
   void release(std::unique_ptr<Easy> easy, bool dirty) noexcept;
   // Starts the transfer (curl_multi_add_handle); the hub drives it from here.
   CURLMcode add(CURL* easy);
-  // Stops it, finished or not. libcurl calls nothing of it afterwards.
-  void remove(CURL* easy) noexcept;
+  // Stops it, finished or not. libcurl calls nothing of it afterwards. A finished
+  // transfer's handle was removed on the hub already (Transfer::detached): no-op.
+  void remove(CURL* easy, const Transfer& transfer) noexcept;
   std::size_t active() const noexcept { return active_; }
   // Identifies the connection open on `fd` now (0: none watched): a later
   // connection that reuses the fd number gets another serial.
@@ -70,6 +72,7 @@ class Multi {
   void bury_closed() noexcept;
 
   green::Hub* hub_;
+  CURLSH* share_;
   CURLM* multi_ = nullptr;
   green::Timer timer_;
   long idle_cap_ = 0;  // the MAXCONNECTS in force

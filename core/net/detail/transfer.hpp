@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "green/waiter.hpp"
 #include "net/request.hpp"
+#include "net/url.hpp"
 
 namespace green {
 class Hub;
@@ -64,6 +66,7 @@ struct Transfer {
   bool follow_redirects = false;  // 3xx with Location: discard the body
   std::uint64_t body_limit = UINT64_MAX;
   std::uint64_t header_limit = UINT64_MAX;
+  const std::vector<std::string>* keep_headers = nullptr;  // null: keep all
 
   // Recorded by libcurl's callbacks on the hub.
   bool done = false;
@@ -71,11 +74,21 @@ struct Transfer {
   bool connected = false;    // the request is about to be (or was) sent
   double last_activity = 0;  // hub time of the last byte (or of connecting)
   int status = 0;            // of the latest status line
-  Headers headers;           // of the latest response (a 1xx is replaced)
+  Headers headers;           // of the latest response (a 1xx is replaced), those kept
+  std::string location;      // its Location header, kept or not
+  bool last_header_kept = false;  // where an obsolete folded line belongs
   bool skip_body = false;    // a redirect's body: counted on the wire only
   std::uint64_t body_bytes = 0;
   std::uint64_t header_bytes = 0;
   Abort abort = Abort::none;
+
+  // Set on the hub when libcurl reports the transfer done: the hub has removed the
+  // handle from its multi already (so libcurl's deep call chains for that run on
+  // the hub's stack, not on the fetch greenlet's small one).
+  bool detached = false;
+  // Asked before the transfer starts; filled on the hub before the removal.
+  bool want_active_socket = false;
+  curl_socket_t active_socket = CURL_SOCKET_BAD;
 
   // Set by whoever cancels the fetch from outside (Client's destructor).
   bool cancelled = false;
@@ -91,6 +104,7 @@ struct StickyOptions {
   std::string proxy;
   std::optional<std::string> accept_encoding;
   long connect_timeout_ms = 0;
+  long buffer_size = 0;
   long http_version = 0;
   curl_off_t max_filesize = 0;
   long verify = 1;
@@ -111,6 +125,7 @@ void init_easy(CURL* easy);
 struct Hop {
   const Request* request;
   const std::string* url;
+  CURLU* parsed_url;  // the same URL parsed (CURLOPT_CURLU), or null: libcurl parses
   const std::string* method;
   const std::string* body;   // null: no body
   curl_slist* headers;       // request headers + User-Agent handling
@@ -118,6 +133,9 @@ struct Hop {
   const std::string* proxy;  // "" = direct (the client applied no_proxy already)
   const std::string* user_agent;
   Transfer* transfer;
+  // libcurl's receive buffer for this transfer (CURLOPT_BUFFERSIZE): see
+  // receive_buffer_size.
+  long buffer_size = 16 * 1024;
   // Ask for HTTP/2 (not prior knowledge) to reuse an h2c connection (client.cpp).
   bool reuse_h2c = false;
   // Wait for a connection that may multiplex (HTTP/2) instead of opening another.
@@ -125,6 +143,12 @@ struct Hop {
   // requests to a new host behind one another.
   bool pipewait = false;
 };
+
+// The receive buffer for a transfer started while `in_flight` fetches run: all of
+// them share an 8 MiB budget, as a power of two from 1 KiB to 64 KiB. At pool 100 a
+// 64 KiB body arrives in two reads instead of five (libcurl's default is 16 KiB); at
+// 5,000 slow transfers the buffers cost 5 MiB instead of 80.
+long receive_buffer_size(std::size_t in_flight) noexcept;
 
 // Sets every per-request option of `easy` for `hop`, so a pooled handle carries
 // nothing over from its last request (sticky ones only when they differ).
@@ -144,5 +168,15 @@ using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 // Appends `line` to `list` (taking ownership); false when out of memory.
 bool append(Slist& list, const std::string& line);
+
+struct CurluDeleter {
+  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
+};
+using Curlu = std::unique_ptr<CURLU, CurluDeleter>;
+
+// `url` as a libcurl URL handle set part by part from what parse_url found, so
+// libcurl does not parse it again (its parser formats the URL a byte at a time);
+// null if libcurl refuses a part (then it gets the text).
+Curlu to_curlu(const Url& url);
 
 }  // namespace gfetch::net::detail
