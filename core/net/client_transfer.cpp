@@ -235,10 +235,11 @@ long receive_buffer_size(std::size_t in_flight) noexcept {
 }
 
 Curlu to_curlu(const Url& url) {
-  if (url.host.find('%') != std::string::npos) return nullptr;  // a zone id: CURLU part
+  // IPv6 literals (rare) go as text: Url has no field for a zone id ("%25eth0").
+  if (url.host.find(':') != std::string::npos) return nullptr;
   Curlu handle(curl_url());
   if (!handle) return nullptr;
-  const std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  const std::string& host = url.host;
   char port[8];
   auto [end, error] = std::to_chars(port, port + sizeof port - 1, url.port);
   if (error != std::errc{}) return nullptr;

@@ -216,10 +216,13 @@ using UrlHandle = std::unique_ptr<CURLU, UrlDeleter>;
 // Location headers in the wild carry them.
 constexpr unsigned kSetFlags = CURLU_URLENCODE;
 
+// The part, or "" when the URL has none. libcurl 7.88 can fail and still hand
+// back a string (CURLU_PUNYCODE on an IDN host gives the UTF-8 name with
+// CURLUE_OUT_OF_MEMORY): it is freed either way.
 std::string get_part(CURLU* url, CURLUPart part, unsigned flags = 0) {
   char* text = nullptr;
-  if (curl_url_get(url, part, &text, flags) != CURLUE_OK || text == nullptr) return {};
-  std::string result(text);
+  CURLUcode code = curl_url_get(url, part, &text, flags);
+  std::string result(code == CURLUE_OK && text != nullptr ? text : "");
   curl_free(text);
   return result;
 }

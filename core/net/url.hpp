@@ -15,7 +15,8 @@ namespace gfetch::net {
 struct Url {
   std::string href;    // the normalised URL, as libcurl writes it back
   std::string scheme;  // "http" or "https"
-  std::string host;    // lower case, without IPv6 brackets; IDN hosts in punycode
+  std::string host;    // lower case, without IPv6 brackets; IDN in punycode where libcurl
+                       // converts it (7.88.1 cannot: the UTF-8 name stays)
   int port = 0;        // explicit, or the scheme's default
   std::string path;    // as libcurl holds it (CURLUPART_PATH): starts with '/', never empty
   std::string query;   // without the '?', as CURLUPART_QUERY gives it; "" when none
