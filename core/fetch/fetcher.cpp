@@ -87,12 +87,6 @@ Fetcher::Fetcher(net::Client& client, const Options& options, RateLimiter* rate,
   base_.keep_headers = std::vector<std::string>{"Retry-After"};  // all retry_wait reads
 }
 
-net::Request Fetcher::make_request(const std::string& url) const {
-  net::Request request = base_;
-  request.url = url;
-  return request;
-}
-
 std::optional<double> Fetcher::retry_wait(const net::Response& response, int attempt) {
   if (attempt > options_.timing.retries) return std::nullopt;
   bool retry = response.error ? retryable_error(response.error) : retryable_status(response.status);
@@ -152,20 +146,25 @@ void Fetcher::fetch(Result& result) {
     ~Counted() { --n; }
   } counted(in_flight_);
 
-  net::Request request = make_request(result.url);
-  try {
-    save_to_file(result, request);
-  } catch (const std::system_error& error) {
-    result.error = "write-failed";
-    result.error_message = error.what();
-    return;
+  // One base request serves every URL; -o needs one of its own (its file sink).
+  std::unique_ptr<net::Request> own;  // not on this greenlet's stack: a page each
+  if (output_dir_) {
+    own = std::make_unique<net::Request>(base_);
+    try {
+      save_to_file(result, *own);
+    } catch (const std::system_error& error) {
+      result.error = "write-failed";
+      result.error_message = error.what();
+      return;
+    }
   }
+  const net::Request& request = own ? *own : base_;
   for (int attempt = 1;; ++attempt) {
     if (rate_) rate_->acquire();
     result.attempts = attempt;
     net::Response response;
     try {
-      response = client_.fetch(request);
+      response = client_.fetch(request, result.url);
     } catch (...) {
       hub.update_now();
       result.time_total = hub.now() - start;

@@ -65,7 +65,6 @@ class Fetcher {
   std::size_t in_flight() const noexcept { return in_flight_; }
 
  private:
-  net::Request make_request(const std::string& url) const;
   // The wait before the next attempt, or nullopt when this response is final.
   std::optional<double> retry_wait(const net::Response& response, int attempt);
   void fill(Result& result, net::Response&& response) const;

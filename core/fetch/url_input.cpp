@@ -147,49 +147,40 @@ bool UrlReader::fill() {
   }
 }
 
-std::optional<std::string> UrlReader::read_line() {
+std::optional<std::string_view> UrlReader::read_line() {
   for (;;) {
-    std::size_t newline = buffer_.find('\n', buffer_pos_);
-    if (newline != std::string::npos) {
-      std::string line = buffer_.substr(buffer_pos_, newline - buffer_pos_);
-      buffer_pos_ = newline + 1;
+    std::string_view rest = std::string_view(buffer_).substr(buffer_pos_);
+    std::size_t newline = rest.find('\n');
+    if (newline != std::string_view::npos) {
+      buffer_pos_ += newline + 1;
       ++line_no_;
-      return line;
+      return rest.substr(0, newline);
     }
-    if (buffer_.size() - buffer_pos_ > kMaxLine) {
-      // A runaway line: hand back what we have; the URL check rejects it.
-      std::string line = buffer_.substr(buffer_pos_);
-      buffer_pos_ = buffer_.size();
-      ++line_no_;
-      return line;
-    }
-    if (!fill()) {
-      if (buffer_pos_ < buffer_.size()) {
-        std::string line = buffer_.substr(buffer_pos_);
-        buffer_pos_ = buffer_.size();
-        ++line_no_;
-        return line;
-      }
-      return std::nullopt;
-    }
+    // A runaway line is handed back as it is (the URL check rejects it).
+    const bool runaway = rest.size() > kMaxLine;
+    if (!runaway && fill()) continue;  // fill() may move the buffer: look again
+    if (buffer_pos_ >= buffer_.size()) return std::nullopt;
+    // The runaway line, or the last line, which has no newline.
+    rest = std::string_view(buffer_).substr(buffer_pos_);
+    buffer_pos_ = buffer_.size();
+    ++line_no_;
+    return rest;
   }
 }
 
 std::optional<InputLine> UrlReader::next() {
   for (;;) {
-    std::string text;
-    std::string where;
-    if (next_arg_ < spec_.urls.size()) {
+    std::string_view text;
+    bool from_argument = next_arg_ < spec_.urls.size();
+    if (from_argument) {
       text = spec_.urls[next_arg_++];
-      where = "<arg>:" + std::to_string(next_arg_);
     } else {
-      std::optional<std::string> line = fd_ >= 0 ? read_line() : std::nullopt;
+      std::optional<std::string_view> line = fd_ >= 0 ? read_line() : std::nullopt;
       if (!line) {
         if (!open_next_file()) return std::nullopt;
         continue;
       }
-      text = std::move(*line);
-      where = name_ + ":" + std::to_string(line_no_);
+      text = *line;  // valid until the next read_line
     }
     std::optional<Normalised> normalised = normalise_url(text);
     if (!normalised) continue;
@@ -198,6 +189,9 @@ std::optional<InputLine> UrlReader::next() {
       ++duplicates_;
       continue;
     }
+    std::string where = from_argument ? std::string("<arg>") : name_;
+    where += ':';
+    where += std::to_string(from_argument ? next_arg_ : line_no_);
     return InputLine{std::move(normalised->url), std::move(where), std::move(normalised->error)};
   }
 }

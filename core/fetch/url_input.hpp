@@ -58,7 +58,9 @@ class UrlReader {
 
  private:
   bool open_next_file();
-  std::optional<std::string> read_line();
+  // The next line of the current source, without its newline; valid until the
+  // next call. Empty at the source's end.
+  std::optional<std::string_view> read_line();
   bool fill();
 
   InputSpec spec_;

@@ -118,7 +118,10 @@ class Greenlet : public std::enable_shared_from_this<Greenlet> {
   ContextStorage context_;
 };
 
-// A greenlet running a callable; get() returns its result.
+// A greenlet running a callable; get() returns its result. make_greenlet() (and so
+// spawn) makes a subclass holding the callable inline: one allocation per greenlet,
+// and the callable may be move-only. The constructor from a callable stores a
+// copyable one in a std::function, for code that names this type itself.
 template <class T>
 class GreenletOf : public Greenlet {
  public:
@@ -134,7 +137,9 @@ class GreenletOf : public Greenlet {
   }
 
  protected:
-  void run() override { value_.emplace(body_()); }
+  GreenletOf() = default;  // the body is the subclass's call()
+  virtual T call() { return body_(); }
+  void run() override { value_.emplace(call()); }
 
  private:
   std::function<T()> body_;
@@ -149,7 +154,9 @@ class GreenletOf<void> : public Greenlet {
   void get(std::optional<double> timeout = {}) { Greenlet::get(timeout); }
 
  protected:
-  void run() override { body_(); }
+  GreenletOf() = default;  // the body is the subclass's call()
+  virtual void call() { body_(); }
+  void run() override { call(); }
 
  private:
   std::function<void()> body_;
@@ -157,6 +164,23 @@ class GreenletOf<void> : public Greenlet {
 
 template <class T>
 using GreenletPtr = std::shared_ptr<GreenletOf<T>>;
+
+namespace detail {
+
+// make_greenlet's greenlet: the callable lives inside it.
+template <class T, class Body>
+class InlineGreenlet final : public GreenletOf<T> {
+ public:
+  explicit InlineGreenlet(Body&& body) : body_(std::move(body)) {}
+
+ protected:
+  T call() override { return body_(); }
+
+ private:
+  Body body_;
+};
+
+}  // namespace detail
 
 // Creates a greenlet for fn(args...) without starting it (gevent.Greenlet(fn, *args)).
 template <class Fn, class... Args>
@@ -167,7 +191,9 @@ auto make_greenlet(Fn&& fn, Args&&... args) {
                tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable -> Result {
     return std::apply(fn, tuple);
   };
-  return std::make_shared<GreenletOf<Result>>(std::move(body));
+  GreenletPtr<Result> greenlet =
+      std::make_shared<detail::InlineGreenlet<Result, decltype(body)>>(std::move(body));
+  return greenlet;
 }
 
 // gevent.spawn: creates and starts a greenlet for fn(args...).

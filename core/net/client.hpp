@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "net/request.hpp"
 #include "net/resolver.hpp"
@@ -72,6 +73,9 @@ class Client {
   // Response::error; a kill or green::Timeout propagates as usual and cancels the
   // transfer cleanly (the handle is removed, nothing calls back into it).
   Response fetch(const Request& request);
+  // The same for `url`, with everything else from `request` (its url is not read):
+  // one Request serves a whole list of URLs without a copy per URL.
+  Response fetch(const Request& request, std::string_view url);
 
   Stats stats() const noexcept;
 

@@ -2,6 +2,7 @@
 // links, join/get with timeouts, kill semantics, joinall/killall, subclasses.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -243,4 +244,15 @@ TEST_CASE("a blocking call from a hub callback is refused", "[greenlet]") {
   });
   green::sleep(0);
   CHECK(error.find("hub") != std::string::npos);
+}
+
+TEST_CASE("spawn takes move-only callables and arguments", "[greenlet]") {
+  green::Hub hub;
+  auto owned = std::make_unique<int>(41);
+  auto plus_one = green::spawn([p = std::move(owned)] { return *p + 1; });
+  auto first = green::spawn([](std::unique_ptr<int>& p) { return *p; }, std::make_unique<int>(7));
+  CHECK(plus_one->get() == 42);
+  CHECK(first->get() == 7);
+  green::GreenletPtr<int> typed = plus_one;  // the public type, whatever holds the body
+  CHECK(typed->value() == 42);
 }

@@ -296,9 +296,9 @@ TEST_CASE("waves of concurrent fetches reuse the first wave's connections", "[cl
 }
 
 TEST_CASE("waves wider than one multi handle's share still reuse every connection", "[client]") {
-  // The client spreads transfers over multi handles of 128 each (libcurl's cache
-  // scans are linear): a wave of 300 uses three, and the next waves must find the
-  // idle connections where they were left.
+  // The client spreads transfers over several multi handles (libcurl's cache scans
+  // are linear): a wave of 300 uses six, and the next waves must find the idle
+  // connections where they were left.
   testing::HttpServer server;
   green::Hub hub;
   Client client(hub);
@@ -311,7 +311,7 @@ TEST_CASE("waves wider than one multi handle's share still reuse every connectio
     pool.join();
   }
   CHECK(client.stats().transfers == 3 * kWave);
-  CHECK(server.stats().max_in_flight > 128);
+  CHECK(server.stats().max_in_flight > 32);
   CHECK(client.stats().connections_opened <= kWave);
   CHECK(server.stats().connections <= static_cast<std::uint64_t>(kWave));
 }

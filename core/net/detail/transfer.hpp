@@ -71,13 +71,13 @@ struct Transfer {
   // Recorded by libcurl's callbacks on the hub.
   bool done = false;
   CURLcode result = CURLE_OK;
-  bool connected = false;    // the request is about to be (or was) sent
-  double last_activity = 0;  // hub time of the last byte (or of connecting)
-  int status = 0;            // of the latest status line
-  Headers headers;           // of the latest response (a 1xx is replaced), those kept
-  std::string location;      // its Location header, kept or not
+  bool connected = false;         // the request is about to be (or was) sent
+  double last_activity = 0;       // hub time of the last byte (or of connecting)
+  int status = 0;                 // of the latest status line
+  Headers headers;                // of the latest response (a 1xx is replaced), those kept
+  std::string location;           // its Location header, kept or not
   bool last_header_kept = false;  // where an obsolete folded line belongs
-  bool skip_body = false;    // a redirect's body: counted on the wire only
+  bool skip_body = false;         // a redirect's body: counted on the wire only
   std::uint64_t body_bytes = 0;
   std::uint64_t header_bytes = 0;
   Abort abort = Abort::none;
