@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "green/io.hpp"
+#include "net/detail/url_parse.hpp"
 #include "net/url.hpp"
 
 namespace gfetch {
@@ -52,6 +53,11 @@ std::optional<Normalised> normalise_url(std::string_view line) {
       out.error = "contains whitespace or control characters";
       return out;
     }
+  }
+  // Nearly every line: a canonical lower-case http(s) URL, kept exactly as it is.
+  if ((text.starts_with("http://") || text.starts_with("https://")) &&
+      net::detail::is_canonical_url(text)) {
+    return out;
   }
   std::size_t sep = text.find("://");
   bool has_scheme = sep != std::string_view::npos && sep > 0 &&

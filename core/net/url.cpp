@@ -322,6 +322,11 @@ std::optional<Url> parse_url_fast(std::string_view text, std::string_view defaul
   return url;
 }
 
+bool is_canonical_url(std::string_view text) noexcept {
+  std::optional<Canonical> parts = scan_canonical(text, {});
+  return parts && parts->port_number != 0;
+}
+
 std::optional<Url> parse_url_curl(std::string_view text, std::string* why,
                                   std::string_view default_scheme) {
   UrlHandle handle(curl_url());
