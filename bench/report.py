@@ -98,7 +98,8 @@ def main():
     say("Machine: %s." % a.machine)
     say("Tools: %s." % a.versions)
     say("Command: `%s` (%s; %d runs per tool, tools interleaved run by run with the "
-        "first one rotating, after one unreported warm-up run per tool for (a) and (b); "
+        "first one rotating, after one unreported warm-up run per tool for (a) and (b), and "
+        "one more of the round's first tool before each round of (a) and (b); "
         "medians)." % (a.command, a.pin, a.runs))
     say("Load average %s: **the machine is shared with other engineers' builds and "
         "tests, so absolute times are noisy; compare the ratios within this run**." % a.load)
