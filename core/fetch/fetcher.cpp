@@ -162,18 +162,17 @@ void Fetcher::fetch(Result& result) {
   for (int attempt = 1;; ++attempt) {
     if (rate_) rate_->acquire();
     result.attempts = attempt;
-    net::Response response;
+    std::optional<double> wait;
     try {
-      response = client_.fetch(request, result.url);
+      net::Response response = client_.fetch(request, result.url);
+      wait = retry_wait(response, attempt);
+      fill(result, std::move(response));
     } catch (...) {
       hub.update_now();
       result.time_total = hub.now() - start;
       throw;
     }
-    std::optional<double> wait = retry_wait(response, attempt);
-    fill(result, std::move(response));
-    hub.update_now();
-    result.time_total = hub.now() - start;
+    result.time_total = hub.now() - start;  // fetch() read the clock as it returned
     if (!wait) break;
     green::sleep(*wait);
   }

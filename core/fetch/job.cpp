@@ -135,19 +135,30 @@ class Job::Run {
       // Wait for a slot before numbering the URL: a kill while waiting leaves it
       // unadmitted, so admitted indexes have no gaps.
       if (line->error.empty()) pool_.wait_available();
-      Result result;
-      result.index = ++admitted_;
-      result.url = std::move(line->url);
-      result.input = std::move(line->where);
+      const std::size_t index = ++admitted_;
       if (!line->error.empty()) {
+        Result result = admit(index, std::move(*line));
         result.error = "invalid-url";
         result.error_message = "invalid URL: " + line->error;
         message(result.input + ": invalid URL '" + result.url + "': " + line->error);
         deliver(result);
         continue;
       }
-      pool_.spawn([this, result = std::move(result)]() mutable { fetch_one(result); });
+      // The greenlet gets the line (three strings), not a Result (ten): it is moved
+      // twice on the way in.
+      pool_.spawn([this, index, line = std::move(*line)]() mutable {
+        Result result = admit(index, std::move(line));
+        fetch_one(result);
+      });
     }
+  }
+
+  static Result admit(std::size_t index, InputLine&& line) {
+    Result result;
+    result.index = index;
+    result.url = std::move(line.url);
+    result.input = std::move(line.where);
+    return result;
   }
 
   void fetch_one(Result& result) {

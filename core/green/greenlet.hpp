@@ -171,7 +171,8 @@ namespace detail {
 template <class T, class Body>
 class InlineGreenlet final : public GreenletOf<T> {
  public:
-  explicit InlineGreenlet(Body&& body) : body_(std::move(body)) {}
+  template <class Fn>
+  explicit InlineGreenlet(Fn&& body) : body_(std::forward<Fn>(body)) {}
 
  protected:
   T call() override { return body_(); }
@@ -187,13 +188,20 @@ template <class Fn, class... Args>
 auto make_greenlet(Fn&& fn, Args&&... args) {
   // The body calls the stored copies as lvalues, so that is what the result is of.
   using Result = std::invoke_result_t<std::decay_t<Fn>&, std::decay_t<Args>&...>;
-  auto body = [fn = std::forward<Fn>(fn),
-               tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable -> Result {
-    return std::apply(fn, tuple);
-  };
-  GreenletPtr<Result> greenlet =
-      std::make_shared<detail::InlineGreenlet<Result, decltype(body)>>(std::move(body));
-  return greenlet;
+  if constexpr (sizeof...(Args) == 0) {
+    // No arguments to bind: the callable itself is the body (one move less).
+    GreenletPtr<Result> greenlet =
+        std::make_shared<detail::InlineGreenlet<Result, std::decay_t<Fn>>>(std::forward<Fn>(fn));
+    return greenlet;
+  } else {
+    auto body = [fn = std::forward<Fn>(fn),
+                 tuple = std::make_tuple(std::forward<Args>(args)...)]() mutable -> Result {
+      return std::apply(fn, tuple);
+    };
+    GreenletPtr<Result> greenlet =
+        std::make_shared<detail::InlineGreenlet<Result, decltype(body)>>(std::move(body));
+    return greenlet;
+  }
 }
 
 // gevent.spawn: creates and starts a greenlet for fn(args...).

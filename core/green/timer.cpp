@@ -18,9 +18,12 @@ Timer::~Timer() {
 }
 
 void Timer::start(double seconds) {
-  cancel();
   if (seconds < 0) seconds = 0;
-  hub_->timers_->push(*this, hub_->now() + seconds);
+  if (pending()) {
+    hub_->timers_->reschedule(*this, hub_->now() + seconds);  // one sift, not two
+  } else {
+    hub_->timers_->push(*this, hub_->now() + seconds);
+  }
 }
 
 void Timer::cancel() noexcept {
@@ -40,6 +43,17 @@ void TimerHeap::push(Timer& timer, double deadline) {
   timer.heap_index_ = heap_.size() - 1;
   sift_up(timer.heap_index_);
   if (timer.ref_) ++referenced_;
+}
+
+void TimerHeap::reschedule(Timer& timer, double deadline) noexcept {
+  const bool later = deadline >= timer.deadline_;  // with a new sequence: never earlier
+  timer.deadline_ = deadline;
+  timer.sequence_ = next_sequence_++;
+  if (later) {
+    sift_down(timer.heap_index_);
+  } else {
+    sift_up(timer.heap_index_);
+  }
 }
 
 void TimerHeap::remove(Timer& timer) noexcept {

@@ -22,6 +22,9 @@
 #include "net/url.hpp"
 
 namespace gfetch::net {
+
+using namespace std::literals;  // "GET"sv: compares without strlen
+
 namespace detail {
 namespace {
 
@@ -227,8 +230,8 @@ bool ClientCore::start(Fetch& fetch, std::string_view url_text) {
   }
   fetch.url = std::move(*url);
   fetch.response.url = fetch.url.href;
-  fetch.send_body = !fetch.request->body.empty() || fetch.method == "POST" ||
-                    fetch.method == "PUT" || fetch.method == "PATCH";
+  fetch.send_body = !fetch.request->body.empty() || fetch.method == "POST"sv ||
+                    fetch.method == "PUT"sv || fetch.method == "PATCH"sv;
   return true;
 }
 
@@ -293,7 +296,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
           &transfer};
   const bool http2_possible =
       request.http_version != HttpVersion::http1_1 &&
-      (fetch.url.scheme == "https" || request.http_version == HttpVersion::http2 ||
+      (fetch.url.scheme == "https"sv || request.http_version == HttpVersion::http2 ||
        request.http_version == HttpVersion::http2_prior_knowledge);
   hop.pipewait = options_.multiplex && http2_possible;
   hop.buffer_size = receive_buffer_size(std::max(stats_.in_flight, options_.expected_in_flight));
@@ -360,7 +363,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
 ClientCore::H2cOrigin* ClientCore::plan_h2c(const Fetch& fetch, const std::string& proxy,
                                             Hop& hop) {
   if (!h2c_workaround_ || fetch.request->http_version != HttpVersion::http2_prior_knowledge ||
-      !proxy.empty() || fetch.url.scheme != "http") {
+      !proxy.empty() || fetch.url.scheme != "http"sv) {
     return nullptr;
   }
   H2cOrigin& origin = h2c_[fetch.url.host + ":" + std::to_string(fetch.url.port)];
@@ -518,8 +521,8 @@ bool ClientCore::follow_redirect(Fetch& fetch) {
     return false;
   }
   // What curl does: 303 turns anything but HEAD into GET; 301/302 turn POST into GET.
-  if ((status == 303 && fetch.method != "HEAD") ||
-      ((status == 301 || status == 302) && fetch.method == "POST")) {
+  if ((status == 303 && fetch.method != "HEAD"sv) ||
+      ((status == 301 || status == 302) && fetch.method == "POST"sv)) {
     fetch.method = "GET";
     fetch.send_body = false;
   }

@@ -123,6 +123,9 @@ int Multi::on_timer(CURLM*, long timeout_ms, void* self) noexcept {
   try {
     if (timeout_ms < 0) {
       multi->timer_.cancel();
+    } else if (timeout_ms == 0 && multi->timer_.pending() &&
+               multi->timer_.deadline() <= multi->hub_->now()) {
+      // Already due (libcurl asks again for every handle added in a loop turn).
     } else {
       multi->timer_.start(static_cast<double>(timeout_ms) / 1000.0);
     }

@@ -17,6 +17,9 @@
 #include "net/error.hpp"
 
 namespace gfetch::net::detail {
+
+using namespace std::literals;  // "GET"sv: compares without strlen
+
 namespace {
 
 constexpr std::size_t kFileBuffer = 256 * 1024;
@@ -26,11 +29,11 @@ bool is_blank(char c) noexcept {
 }
 
 std::string_view trim(std::string_view text) noexcept {
-  std::size_t begin = 0;
-  std::size_t end = text.size();
-  while (begin < end && is_blank(text[begin])) ++begin;
-  while (end > begin && is_blank(text[end - 1])) --end;
-  return text.substr(begin, end - begin);
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  while (begin < end && is_blank(*begin)) ++begin;
+  while (end > begin && is_blank(end[-1])) --end;
+  return {begin, static_cast<std::size_t>(end - begin)};
 }
 
 bool is_redirect(int status) noexcept {
@@ -85,11 +88,12 @@ void record_header_line(Transfer& transfer, std::string_view line) {
   }
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return;
-  std::string_view name = trim(line.substr(0, colon));
+  // No whitespace may precede the colon (RFC 9112), so the name needs no trim.
+  std::string_view name(line.data(), colon);
   const bool is_location = header_name_equals(name, "location");
   transfer.last_header_kept = wanted(transfer, name);
   if (!is_location && !transfer.last_header_kept) return;
-  std::string_view value = trim(line.substr(colon + 1));
+  std::string_view value = trim(std::string_view(line.data() + colon + 1, line.size() - colon - 1));
   if (is_location && transfer.location.empty()) transfer.location = value;
   if (transfer.last_header_kept) {
     transfer.headers.push_back(Header{std::string(name), std::string(value)});
@@ -287,17 +291,17 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
   set(CURLOPT_PIPEWAIT, hop.pipewait ? 1L : 0L);
 
   const std::string& method = *hop.method;
-  if (method == "HEAD") {
+  if (method == "HEAD"sv) {
     set(CURLOPT_NOBODY, 1L);
     set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
   } else if (hop.body != nullptr) {
     set(CURLOPT_NOBODY, 0L);  // POSTFIELDS alone leaves a previous HEAD's NOBODY on
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(hop.body->size()));
     set(CURLOPT_POSTFIELDS, hop.body->data());
-    set(CURLOPT_CUSTOMREQUEST, method == "POST" ? nullptr : method.c_str());
+    set(CURLOPT_CUSTOMREQUEST, method == "POST"sv ? nullptr : method.c_str());
   } else {
     set(CURLOPT_HTTPGET, 1L);
-    set(CURLOPT_CUSTOMREQUEST, method == "GET" ? nullptr : method.c_str());
+    set(CURLOPT_CUSTOMREQUEST, method == "GET"sv ? nullptr : method.c_str());
   }
   // CURLOPT_CAINFO cannot be set back to the built-in default: the client resets
   // handles that used a CA file before pooling them again.

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +40,23 @@ TEST_CASE("timers with equal deadlines fire in arming order", "[hub]") {
   CHECK_FALSE(cancelled.pending());
   green::sleep(2);
   CHECK(fired == std::vector<int>{3, 1, 2});
+}
+
+TEST_CASE("a re-armed timer is ordered as if armed anew, earlier or later", "[hub]") {
+  green::Hub hub(green::Hub::Options{.virtual_clock = true});
+  std::vector<int> fired;
+  std::vector<std::unique_ptr<green::Timer>> timers;
+  for (int i = 0; i < 8; ++i) {
+    timers.push_back(std::make_unique<green::Timer>([&fired, i] { fired.push_back(i); }));
+    timers.back()->start(1 + i * 0.25);  // 0 at 1.0, 1 at 1.25, ... 7 at 2.75
+  }
+  timers[0]->start(1.5);   // later: after 2, which was armed at 1.5 first
+  timers[6]->start(0.5);   // earlier: first of all
+  timers[3]->start(1.25);  // the same deadline as 1: after it
+  timers[5]->start(3);     // last
+  green::sleep(4);
+  CHECK(fired == std::vector<int>{6, 1, 3, 2, 0, 4, 7, 5});
+  CHECK(hub.now() == 4);
 }
 
 TEST_CASE("idle waits until nothing else is ready", "[hub]") {

@@ -14,6 +14,8 @@ class TimerHeap {
  public:
   void push(Timer& timer, double deadline);
   void remove(Timer& timer) noexcept;
+  // A queued timer's new deadline, ordered as if it had been pushed just now.
+  void reschedule(Timer& timer, double deadline) noexcept;
   Timer* top() const noexcept { return heap_.empty() ? nullptr : heap_.front(); }
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t referenced() const noexcept { return referenced_; }
