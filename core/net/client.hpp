@@ -1,5 +1,6 @@
-// net::Client: HTTP(S) on the hub. One libcurl multi handle per client, driven by
-// hub fd watchers and one hub timer; fetch() suspends only the calling greenlet.
+// net::Client: HTTP(S) on the hub. libcurl multi handles (one, or several when many
+// fetches run at once: see ClientCore::multi_for) driven by hub fd watchers and hub
+// timers; fetch() suspends only the calling greenlet.
 // DNS goes through net::Resolver (libcurl's resolver is never used) and redirects
 // are followed here, each hop resolved again. Per-URL failures are Response values.
 #pragma once
