@@ -137,10 +137,11 @@ class Job::Run {
       if (line->error.empty()) pool_.wait_available();
       const std::size_t index = ++admitted_;
       if (!line->error.empty()) {
+        const std::string why = std::move(line->error);
         Result result = admit(index, std::move(*line));
         result.error = "invalid-url";
-        result.error_message = "invalid URL: " + line->error;
-        message(result.input + ": invalid URL '" + result.url + "': " + line->error);
+        result.error_message = "invalid URL: " + why;
+        message(result.input + ": invalid URL '" + result.url + "': " + why);
         deliver(result);
         continue;
       }

@@ -178,7 +178,7 @@ class ClientCore {
   ProxyConfig proxies_;
   std::unique_ptr<CURLSH, ShareDeleter> share_;  // outlives the multis' handles
   std::vector<std::unique_ptr<Multi>> multis_;   // see multi_for
-  Transfer* in_flight_ = nullptr;                // transfers added to multi_, for close()
+  Transfer* in_flight_ = nullptr;                // transfers added to a multi, for close()
   bool h2c_workaround_ = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
   std::unordered_map<std::string, H2cOrigin> h2c_;  // by "host:port"
   bool closed_ = false;
@@ -311,10 +311,10 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     }
   } opening(opens_h2c);
 
-  // Declared in this order so that unwinding (kill, green::Timeout) removes the
-  // handle from the multi before the pool gets it back and before `transfer` dies.
   Multi& multi = multi_for(http2_possible);
   transfer.want_active_socket = opens_h2c != nullptr;
+  // Declared in this order so that unwinding (kill, green::Timeout) removes the
+  // handle from the multi before the pool gets it back and before `transfer` dies.
   struct Lease {
     Multi& multi;
     std::unique_ptr<Easy> easy;

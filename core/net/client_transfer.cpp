@@ -245,14 +245,13 @@ Curlu to_curlu(const Url& url) {
   if (url.host.find(':') != std::string::npos) return nullptr;
   Curlu handle(curl_url());
   if (!handle) return nullptr;
-  const std::string& host = url.host;
   char port[8];
   auto [end, error] = std::to_chars(port, port + sizeof port - 1, url.port);
   if (error != std::errc{}) return nullptr;
   *end = '\0';
   CURLU* h = handle.get();
   if (curl_url_set(h, CURLUPART_SCHEME, url.scheme.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(h, CURLUPART_HOST, host.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(h, CURLUPART_HOST, url.host.c_str(), 0) != CURLUE_OK ||
       curl_url_set(h, CURLUPART_PORT, port, 0) != CURLUE_OK ||
       curl_url_set(h, CURLUPART_PATH, url.path.c_str(), 0) != CURLUE_OK ||
       (!url.query.empty() && curl_url_set(h, CURLUPART_QUERY, url.query.c_str(), 0) != CURLUE_OK)) {
