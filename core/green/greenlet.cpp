@@ -26,7 +26,21 @@ Greenlet::Greenlet(Hub& hub, Kind kind) : hub_(&hub), kind_(kind) {
   }
 }
 
+struct Greenlet::FnLink final : LinkNode {
+  explicit FnLink(LinkFn fn) : LinkNode(&fire_and_free), callback(std::move(fn)) {}
+  static void fire_and_free(LinkNode& node, Greenlet& dead, bool wanted) {
+    std::unique_ptr<FnLink> self(static_cast<FnLink*>(&node));
+    if (wanted) self->callback(dead);
+  }
+  LinkFn callback;
+};
+
 Greenlet::~Greenlet() {
+  // Only link()'s own nodes can be left: a Group's member holds the greenlet.
+  while (LinkNode* node = links_head_) {
+    remove_link_node(*node);
+    if (node->owner == nullptr) delete static_cast<FnLink*>(node);
+  }
   detail::Context& context = detail::context_of(context_);
   if (context.fiber) {
     // Still suspended mid-run (the hub gave up killing it): destroying the fiber
@@ -86,38 +100,76 @@ void Greenlet::finish(std::exception_ptr error, bool was_killed) noexcept {
     hub_->run_callback(
         [self = shared_from_this(), error] { self->hub_->handle_error(*self, error); });
   }
-  if (!links_.empty() && !links_scheduled_) {
-    links_scheduled_ = true;
-    hub_->run_callback([self = shared_from_this()] { self->notify_links(); });
-  }
+  if (links_head_ != nullptr) schedule_links();
   // A greenlet still queued (killed before it ran) is released when its queue
   // entry comes up; one that ran is released by the hub after the final switch.
   if (!scheduled_) hub_->retire(std::move(self_));
 }
 
+// Queued on the hub like a callback (FIFO with them), without allocating one: the
+// hub's ready queue holds a tagged pointer, links_keepalive_ the reference.
+void Greenlet::schedule_links() {
+  if (links_scheduled_) return;
+  links_scheduled_ = true;
+  links_keepalive_ = shared_from_this();
+  hub_->schedule_links(*this);
+}
+
+// Fires the links present when the notification was queued, in order; a link
+// removed meanwhile (by an earlier one) does not fire, like gevent's. Links added
+// meanwhile get a notification of their own.
 void Greenlet::notify_links() {
+  std::shared_ptr<Greenlet> keep = std::move(links_keepalive_);
   links_scheduled_ = false;
-  std::vector<Link> links = std::move(links_);
-  links_.clear();
-  for (Link& link : links) {
-    bool wanted =
-        link.when == 0 || (link.when == 1 && successful()) || (link.when == 2 && !successful());
-    if (!wanted) continue;
+  const LinkId last = next_link_id_ - 1;
+  while (links_head_ != nullptr && links_head_->id <= last) {
+    LinkNode& node = *links_head_;
+    remove_link_node(node);
+    const bool wanted =
+        node.when == 0 || (node.when == 1 && successful()) || (node.when == 2 && !successful());
     try {
-      link.callback(*this);
+      node.fire(node, *this, wanted);
     } catch (...) {
       hub_->handle_error(*this, std::current_exception());
     }
   }
 }
 
-Greenlet::LinkId Greenlet::add_link(LinkFn callback, int when) {
-  LinkId id = next_link_id_++;
-  links_.push_back(Link{id, std::move(callback), when});
-  if (dead() && !links_scheduled_) {
-    links_scheduled_ = true;
-    hub_->run_callback([self = shared_from_this()] { self->notify_links(); });
+Greenlet::LinkId Greenlet::add_link_node(LinkNode& node, int when) {
+  node.id = next_link_id_++;
+  node.when = when;
+  node.prev = links_tail_;
+  node.next = nullptr;
+  if (links_tail_ != nullptr) {
+    links_tail_->next = &node;
+  } else {
+    links_head_ = &node;
   }
+  links_tail_ = &node;
+  if (dead()) schedule_links();
+  return node.id;
+}
+
+void Greenlet::remove_link_node(LinkNode& node) noexcept {
+  if (node.prev == nullptr && links_head_ != &node) return;  // not in the list
+  if (node.prev != nullptr) node.prev->next = node.next;
+  if (node.next != nullptr) node.next->prev = node.prev;
+  if (links_head_ == &node) links_head_ = node.next;
+  if (links_tail_ == &node) links_tail_ = node.prev;
+  node.prev = node.next = nullptr;
+}
+
+Greenlet::LinkNode* Greenlet::find_link(const void* owner) const noexcept {
+  for (LinkNode* node = links_head_; node != nullptr; node = node->next) {
+    if (node->owner == owner) return node;
+  }
+  return nullptr;
+}
+
+Greenlet::LinkId Greenlet::add_link(LinkFn callback, int when) {
+  auto node = std::make_unique<FnLink>(std::move(callback));
+  LinkId id = add_link_node(*node, when);
+  (void)node.release();  // the list owns it now
   return id;
 }
 
@@ -132,7 +184,13 @@ Greenlet::LinkId Greenlet::link_exception(LinkFn callback) {
 }
 
 void Greenlet::unlink(LinkId id) {
-  std::erase_if(links_, [id](const Link& link) { return link.id == id; });
+  for (LinkNode* node = links_head_; node != nullptr; node = node->next) {
+    if (node->id == id && node->owner == nullptr) {
+      remove_link_node(*node);
+      delete static_cast<FnLink*>(node);
+      return;
+    }
+  }
 }
 
 void Greenlet::join(std::optional<double> timeout) {

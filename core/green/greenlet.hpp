@@ -67,6 +67,30 @@ class Greenlet : public std::enable_shared_from_this<Greenlet> {
   LinkId link_exception(LinkFn callback);
   void unlink(LinkId id);
 
+  // A death notification in the greenlet's intrusive list of links: link() wraps a
+  // LinkFn in one; Group embeds one in each membership, so joining a group costs no
+  // allocation of its own. `fire` runs on the hub once the greenlet is dead, after
+  // the node was taken off the list (it may free the node); `wanted` says whether
+  // `when` matched. The list is ordered by id; `owner` tags nodes for find_link.
+  struct LinkNode {
+    using Fire = void (*)(LinkNode& node, Greenlet& dead, bool wanted);
+    explicit LinkNode(Fire on_fire, const void* tag = nullptr) : fire(on_fire), owner(tag) {}
+    LinkNode(const LinkNode&) = delete;
+    LinkNode& operator=(const LinkNode&) = delete;
+    Fire fire;
+    const void* owner;
+    LinkId id = 0;
+    int when = 0;  // 0 always, 1 on success, 2 on failure
+    LinkNode* prev = nullptr;
+    LinkNode* next = nullptr;
+  };
+  // Adds a node (not owned) at the end of the list; runs it soon if already dead.
+  LinkId add_link_node(LinkNode& node, int when = 0);
+  // Takes a node off the list (it will not fire); a node not in the list is ignored.
+  void remove_link_node(LinkNode& node) noexcept;
+  // The first node in the list whose owner is `owner`, or null.
+  LinkNode* find_link(const void* owner) const noexcept;
+
   const std::string& name() const noexcept { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
   Hub& hub() const noexcept { return *hub_; }
@@ -85,16 +109,13 @@ class Greenlet : public std::enable_shared_from_this<Greenlet> {
   friend struct GreenletAccess;
   enum class State : std::uint8_t { created, scheduled, running, dead };
   enum class Kind : std::uint8_t { spawned, main, hub };
-  struct Link {
-    LinkId id;
-    LinkFn callback;
-    int when;  // 0 always, 1 on success, 2 on failure
-  };
+  struct FnLink;  // link()'s node: owns the callback, freed once fired or unlinked
 
   explicit Greenlet(Hub& hub, Kind kind);  // main and hub greenlets
   void enter() noexcept;                   // first code on its own stack
   void finish(std::exception_ptr error, bool killed) noexcept;
   void notify_links();
+  void schedule_links();
   LinkId add_link(LinkFn callback, int when);
 
   Hub* hub_;
@@ -108,9 +129,11 @@ class Greenlet : public std::enable_shared_from_this<Greenlet> {
   std::exception_ptr pending_throw_;
   std::exception_ptr exception_;
   std::shared_ptr<Greenlet> self_;  // keeps a started greenlet alive until it dies
-  std::vector<Link> links_;
+  LinkNode* links_head_ = nullptr;  // intrusive, by id
+  LinkNode* links_tail_ = nullptr;
   LinkId next_link_id_ = 1;
   bool links_scheduled_ = false;
+  std::shared_ptr<Greenlet> links_keepalive_;  // set while a notification is queued
   std::unique_ptr<class Timer> start_timer_;
   Greenlet* live_prev_ = nullptr;
   Greenlet* live_next_ = nullptr;

@@ -1,5 +1,5 @@
-// Group membership through links (a member's death discards it), and join/kill as
-// waits on the group's "empty" Event.
+// Group membership as intrusive link nodes (a member's death discards it), and
+// join/kill as waits on the group's "empty" Event.
 #include "green/group.hpp"
 
 #include "green/hub.hpp"
@@ -14,32 +14,74 @@ std::optional<double> deadline_after(std::optional<double> timeout) {
 
 }  // namespace
 
+Group::Member::Member(Group& group, Greenlet::Ptr member)
+    : LinkNode(&Group::on_member_death, &group), greenlet(std::move(member)) {}
+
 Group::~Group() {
-  for (Member& member : members_) member.greenlet->unlink(member.link);
+  while (Member* member = head_) {
+    member->greenlet->remove_link_node(*member);
+    head_ = member->next;
+    delete member;
+  }
+}
+
+Group::Member* Group::member_of(const Greenlet& greenlet) const noexcept {
+  return static_cast<Member*>(greenlet.find_link(this));
 }
 
 void Group::add(Greenlet::Ptr greenlet) {
   if (!greenlet || contains(*greenlet)) return;
   Greenlet& added = *greenlet;
-  auto position = members_.insert(members_.end(), Member{std::move(greenlet), 0});
-  index_.emplace(&added, position);
-  position->link = added.link([this](Greenlet& dead) { discard(dead); });
+  auto* member = new Member(*this, std::move(greenlet));
+  member->prev = tail_;
+  if (tail_ != nullptr) {
+    tail_->next = member;
+  } else {
+    head_ = member;
+  }
+  tail_ = member;
+  ++size_;
   empty_.clear();
+  added.add_link_node(*member);  // last: on a dead greenlet it queues the discard
+}
+
+void Group::on_member_death(Greenlet::LinkNode& node, Greenlet&, bool) {
+  auto& member = static_cast<Member&>(node);
+  Group& group = *const_cast<Group*>(static_cast<const Group*>(member.owner));
+  group.remove(member);
+  group.on_removed();
 }
 
 void Group::discard(Greenlet& greenlet) {
-  auto found = index_.find(&greenlet);
-  if (found == index_.end()) return;
-  greenlet.unlink(found->second->link);
-  members_.erase(found->second);
-  index_.erase(found);
-  if (members_.empty()) empty_.set();
+  Member* member = member_of(greenlet);
+  if (member == nullptr) return;
+  greenlet.remove_link_node(*member);
+  remove(*member);
+  on_removed();
+}
+
+void Group::remove(Member& member) noexcept {
+  if (member.prev != nullptr) {
+    member.prev->next = member.next;
+  } else {
+    head_ = member.next;
+  }
+  if (member.next != nullptr) {
+    member.next->prev = member.prev;
+  } else {
+    tail_ = member.prev;
+  }
+  --size_;
+  delete &member;
+  if (size_ == 0) empty_.set();
 }
 
 std::vector<Greenlet::Ptr> Group::greenlets() const {
   std::vector<Greenlet::Ptr> result;
-  result.reserve(members_.size());
-  for (const Member& member : members_) result.push_back(member.greenlet);
+  result.reserve(size_);
+  for (const Member* member = head_; member != nullptr; member = member->next) {
+    result.push_back(member->greenlet);
+  }
   return result;
 }
 

@@ -1,6 +1,6 @@
 // Group: a set of greenlets managed together (gevent.pool.Group). Members leave the
-// group by themselves when they die (through Greenlet::link); join() waits until it
-// is empty, kill() stops them all. map/imap/imap_unordered run a function over an
+// group by themselves when they die (through a link); join() waits until it is
+// empty, kill() stops them all. map/imap/imap_unordered run a function over an
 // input range in member greenlets. Pool (pool.hpp) is a Group that bounds its size.
 #pragma once
 
@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <exception>
 #include <iterator>
-#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,14 +41,20 @@ class Group {
   // links have run. Adding a member again does nothing. Pool: may block (pool.hpp).
   virtual void add(Greenlet::Ptr greenlet);
   // Removes it without touching it; does nothing if it is not a member.
-  virtual void discard(Greenlet& greenlet);
-  bool contains(const Greenlet& greenlet) const { return index_.contains(&greenlet); }
-  std::size_t size() const noexcept { return members_.size(); }
-  bool empty() const noexcept { return members_.empty(); }
+  void discard(Greenlet& greenlet);
+  bool contains(const Greenlet& greenlet) const { return member_of(greenlet) != nullptr; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
   // The members, in the order they were added.
   std::vector<Greenlet::Ptr> greenlets() const;
   // Pool: no free slot. A Group is never full.
   virtual bool full() const { return false; }
+
+ protected:
+  // Called after a member left (died or was discarded). Pool frees its slot.
+  virtual void on_removed() {}
+
+ public:
 
   // add(), then starts it.
   void start(const Greenlet::Ptr& greenlet);
@@ -93,16 +98,25 @@ class Group {
   auto imap(Fn fn, Range&& inputs, std::optional<std::size_t> maxsize = {});
 
  private:
-  struct Member {
+  // One membership, one allocation: the link that discards it on death (tagged
+  // with the group, so the greenlet's own list finds it) and the group's list.
+  struct Member final : Greenlet::LinkNode {
+    Member(Group& group, Greenlet::Ptr member);
     Greenlet::Ptr greenlet;
-    Greenlet::LinkId link;
+    Member* prev = nullptr;
+    Member* next = nullptr;
   };
+  static void on_member_death(Greenlet::LinkNode& node, Greenlet& dead, bool wanted);
+  Member* member_of(const Greenlet& greenlet) const noexcept;
+  // Takes a member off the group's list and frees it (its link is already off).
+  void remove(Member& member) noexcept;
   bool wait_empty(std::optional<double> deadline);
   template <class Fn, class Range>
   auto start_imap(Fn fn, Range&& inputs, std::optional<std::size_t> maxsize, bool ordered);
 
-  std::list<Member> members_;
-  std::unordered_map<const Greenlet*, std::list<Member>::iterator> index_;
+  Member* head_ = nullptr;  // in the order added
+  Member* tail_ = nullptr;
+  std::size_t size_ = 0;
   Event empty_;  // set while there are no members
 };
 

@@ -79,12 +79,19 @@ Hub::~Hub() {
                            detail::context_of(hub_greenlet_->context_));
   }
   retired_.clear();
-  // Greenlets killed before they ever ran hold themselves until their entry
-  // comes up; release them now.
-  for (Greenlet* queued : ready_) {
-    if (queued != nullptr && queued->dead()) queued->self_.reset();
+  // Greenlets killed before they ever ran hold themselves until their entry comes
+  // up, and so do greenlets with a link notification queued: release them, after
+  // the walk (one greenlet may have entries of both kinds).
+  std::vector<std::shared_ptr<Greenlet>> released;
+  for (const Ready& queued : ready_) {
+    if (queued.kind == Ready::Kind::links) {
+      released.push_back(std::move(queued.greenlet->links_keepalive_));
+    } else if (queued.kind == Ready::Kind::resume && queued.greenlet->dead()) {
+      released.push_back(std::move(queued.greenlet->self_));
+    }
   }
   ready_.clear();
+  released.clear();
   callbacks_.clear();
   event_free(static_cast<event*>(wakeup_event_));
   event_base_free(as_base(base_));
@@ -106,7 +113,7 @@ void Hub::update_now() noexcept {
 
 void Hub::run_callback(std::function<void()> fn) {
   callbacks_.push_back(std::move(fn));
-  ready_.push_back(nullptr);
+  ready_.push_back({nullptr, Ready::Kind::callback});
 }
 
 void Hub::set_error_handler(ErrorHandler handler) {
@@ -132,7 +139,7 @@ void Hub::handle_error(Greenlet& greenlet, std::exception_ptr error) noexcept {
 void Hub::schedule(Greenlet& greenlet) {
   if (greenlet.scheduled_) return;
   greenlet.scheduled_ = true;
-  ready_.push_back(&greenlet);
+  ready_.push_back({&greenlet, Ready::Kind::resume});
 }
 
 void Hub::park() {
@@ -202,6 +209,10 @@ void Hub::retire(std::shared_ptr<Greenlet> finished) {
   retired_.push_back(std::move(finished));
 }
 
+void Hub::schedule_links(Greenlet& greenlet) {
+  ready_.push_back({&greenlet, Ready::Kind::links});
+}
+
 bool Hub::has_work() const noexcept {
   return !ready_.empty() || timers_->referenced() > 0 || active_io_ > 0 || !idle_waiters_.empty();
 }
@@ -211,9 +222,10 @@ void Hub::run_ready() {
   // turn, after I/O has been polled (sleep(0) is a fair yield).
   std::size_t count = ready_.size();
   while (count-- > 0 && !ready_.empty() && !stopping_) {
-    Greenlet* next = ready_.front();
+    const Ready entry = ready_.front();
     ready_.pop_front();
-    if (next != nullptr) {
+    if (entry.kind == Ready::Kind::resume) {
+      Greenlet* next = entry.greenlet;
       next->scheduled_ = false;
       if (next->dead()) {
         next->self_.reset();  // killed before it ever ran: last use of the entry
@@ -221,6 +233,8 @@ void Hub::run_ready() {
       }
       switch_to(*next);
       retired_.clear();
+    } else if (entry.kind == Ready::Kind::links) {
+      entry.greenlet->notify_links();  // catches what its links throw
     } else {
       std::function<void()> call = std::move(callbacks_.front());
       callbacks_.pop_front();

@@ -95,6 +95,8 @@ class Hub {
   bool has_work() const noexcept;
   void switch_to(Greenlet& target);
   void retire(std::shared_ptr<Greenlet> finished);
+  // Queues greenlet.notify_links() like a callback (the greenlet keeps itself alive).
+  void schedule_links(Greenlet& greenlet);
   void ensure_hub_greenlet();
   void kill_survivors() noexcept;
 
@@ -103,9 +105,13 @@ class Hub {
   void* wakeup_event_ = nullptr;  // the one libevent timer for the next deadline
   double now_ = 0;
   double clock_origin_ = 0;
-  // The ready queue: a greenlet to resume, or nullptr for "run the next entry of
-  // callbacks_". Entries stay one pointer wide, so a yield moves no std::function.
-  std::deque<Greenlet*> ready_;
+  // The ready queue. Entries stay small, so a yield moves no std::function.
+  struct Ready {
+    enum class Kind : std::uint8_t { resume, callback, links };
+    Greenlet* greenlet;  // resume it, or notify its links; null for a callback
+    Kind kind;
+  };
+  std::deque<Ready> ready_;
   std::deque<std::function<void()>> callbacks_;
   std::unique_ptr<class TimerHeap> timers_;
   std::size_t active_io_ = 0;  // ref'd, started IoWatchers

@@ -24,9 +24,7 @@ void Pool::add(Greenlet::Ptr greenlet, bool blocking, std::optional<double> time
   }
 }
 
-void Pool::discard(Greenlet& greenlet) {
-  if (!contains(greenlet)) return;
-  Group::discard(greenlet);
+void Pool::on_removed() {
   slots_.release();
 }
 

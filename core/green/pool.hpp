@@ -31,10 +31,10 @@ class Pool : public Group {
   // added once. blocking=false or an expired timeout throws Full.
   void add(Greenlet::Ptr greenlet) override { add(std::move(greenlet), true); }
   void add(Greenlet::Ptr greenlet, bool blocking, std::optional<double> timeout = {});
-  // Removes a member and frees its slot.
-  void discard(Greenlet& greenlet) override;
 
  private:
+  void on_removed() override;  // frees the member's slot
+
   std::size_t capacity_;
   Semaphore slots_;
 };

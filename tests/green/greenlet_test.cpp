@@ -2,6 +2,7 @@
 // links, join/get with timeouts, kill semantics, joinall/killall, subclasses.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -81,6 +82,63 @@ TEST_CASE("links fire in order, also when added after death", "[greenlet]") {
   ok->link([&](green::Greenlet&) { log.push_back("ok:late"); });
   green::sleep(0);
   CHECK(log == std::vector<std::string>{"ok:any", "ok:value", "bad:exception", "ok:late"});
+}
+
+TEST_CASE("a link removed by an earlier link does not fire", "[greenlet]") {
+  // gevent pops its links one by one: an unlink during the notification counts.
+  green::Hub hub;
+  std::vector<std::string> log;
+  auto g = green::spawn([] {});
+  green::Greenlet::LinkId second = 0;
+  g->link([&](green::Greenlet& dead) {
+    log.push_back("first");
+    dead.unlink(second);
+  });
+  second = g->link([&](green::Greenlet&) { log.push_back("second"); });
+  g->link([&](green::Greenlet&) { log.push_back("third"); });
+  g->join();
+  green::sleep(0);
+  CHECK(log == std::vector<std::string>{"first", "third"});
+}
+
+TEST_CASE("a link added by a link fires in a later notification, once", "[greenlet]") {
+  green::Hub hub;
+  std::vector<std::string> log;
+  auto g = green::spawn([] {});
+  g->link([&](green::Greenlet& dead) {
+    log.push_back("outer");
+    dead.link([&](green::Greenlet&) { log.push_back("inner"); });
+  });
+  g->link([&](green::Greenlet&) { log.push_back("after"); });
+  g->join();
+  green::sleep(0);
+  green::sleep(0);
+  CHECK(log == std::vector<std::string>{"outer", "after", "inner"});
+
+  // A link that links itself again runs once per notification, not in a loop.
+  int fired = 0;
+  std::function<void(green::Greenlet&)> again = [&](green::Greenlet& dead) {
+    if (++fired < 1000) dead.link(again);
+  };
+  g->link(again);
+  green::sleep(0);
+  CHECK(fired == 1);
+  green::sleep(0);
+  CHECK(fired == 2);
+}
+
+TEST_CASE("destroying a hub with a link notification queued frees the greenlet", "[greenlet]") {
+  std::weak_ptr<green::Greenlet> watched;
+  bool fired = false;
+  {
+    green::Hub hub;
+    auto g = green::make_greenlet([] {});
+    g->link([&](green::Greenlet&) { fired = true; });
+    g->kill();  // never ran: dead now, its links queued on the hub
+    watched = g;
+  }
+  CHECK_FALSE(fired);
+  CHECK(watched.expired());  // leak checkers would also see the greenlet left over
 }
 
 TEST_CASE("join with a timeout returns without the greenlet finishing", "[greenlet]") {

@@ -251,6 +251,36 @@ TEST_CASE("Group destroyed before its members die leaves them running", "[group]
   for (const auto& g : members) CHECK(g->successful());
 }
 
+TEST_CASE("a greenlet in two groups leaves each, in link order with its own links",
+          "[group]") {
+  green::Hub hub(virtual_clock());
+  green::Group first;
+  green::Pool second(1);
+  std::vector<std::string> log;
+  auto g = green::make_greenlet([] { green::sleep(1); });
+  g->link([&](green::Greenlet&) {
+    log.push_back(std::string("link: first ") + (first.contains(*g) ? "has" : "lost") +
+                  ", second " + (second.contains(*g) ? "has" : "lost"));
+  });
+  first.add(g);
+  second.add(g);
+  first.add(g);  // again: nothing changes
+  CHECK(first.size() == 1);
+  CHECK(second.free_count() == 0);
+  g->start();
+  second.discard(*g);  // leaves one group only
+  CHECK(second.free_count() == 1);
+  CHECK(first.contains(*g));
+  CHECK_FALSE(second.contains(*g));
+  second.add(g);  // back in, now linked after the first group
+  g->join();
+  green::sleep(0);
+  CHECK(log == std::vector<std::string>{"link: first has, second has"});
+  CHECK(first.empty());
+  CHECK(second.empty());
+  CHECK(second.free_count() == 1);
+}
+
 TEST_CASE("Group map returns results in input order", "[group][map]") {
   green::Hub hub(virtual_clock());
   green::Group group;
