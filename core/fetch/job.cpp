@@ -142,7 +142,7 @@ class Job::Run {
         result.error = "invalid-url";
         result.error_message = "invalid URL: " + why;
         message(result.input + ": invalid URL '" + result.url + "': " + why);
-        deliver(result);
+        deliver(std::move(result));
         continue;
       }
       // The greenlet gets the line (three strings), not a Result (ten): it is moved
@@ -169,17 +169,17 @@ class Job::Run {
       hub_.update_now();
       result.error = "cancelled";
       result.error_message = cancel_reason_;
-      deliver(result);
+      deliver(std::move(result));
       throw;
     } catch (const std::exception& error) {
       result.error = "error";
       result.error_message = error.what();
     }
-    deliver(result);
+    deliver(std::move(result));
   }
 
-  void deliver(const Result& result) {
-    report_.add(result);
+  void deliver(Result&& result) {
+    report_.add(std::move(result));
     if (report_.broken() && !stopping_quietly_) {
       stopping_quietly_ = true;
       hub_.run_callback([this] { cancel("standard output closed"); });

@@ -13,7 +13,7 @@ Report::Report(const FormatOptions& format, bool keep_order, StdoutSink& out, Pr
       progress_(progress),
       erase_progress_first_(erase_progress_first) {}
 
-void Report::add(Result result) {
+void Report::add(Result&& result) {
   summary_.add(result);
   if (!keep_order_) {
     write(result);

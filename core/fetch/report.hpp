@@ -24,8 +24,9 @@ class Report {
          bool erase_progress_first);
 
   // Takes the result of the URL admitted as number result.index (1-based, every
-  // index exactly once). Never blocks on the network; may block on stdout.
-  void add(Result result);
+  // index exactly once). Never blocks on the network; may block on stdout. The
+  // result is only moved from when --keep-order must hold it back.
+  void add(Result&& result);
   // Writes what --keep-order still holds, and flushes.
   void finish();
 

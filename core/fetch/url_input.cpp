@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
@@ -195,9 +196,15 @@ std::optional<InputLine> UrlReader::next() {
       ++duplicates_;
       continue;
     }
-    std::string where = from_argument ? std::string("<arg>") : name_;
-    where += ':';
-    where += std::to_string(from_argument ? next_arg_ : line_no_);
+    // "name:line", built in one allocation (the name is often a long path).
+    const std::string_view name = from_argument ? std::string_view("<arg>") : name_;
+    char number[24];
+    const std::size_t line_no = from_argument ? next_arg_ : line_no_;
+    const std::size_t digits =
+        static_cast<std::size_t>(std::to_chars(number, number + sizeof number, line_no).ptr - number);
+    std::string where;
+    where.reserve(name.size() + 1 + digits);
+    where.append(name).append(1, ':').append(number, digits);
     return InputLine{std::move(normalised->url), std::move(where), std::move(normalised->error)};
   }
 }

@@ -209,6 +209,7 @@ Response ClientCore::fetch(const Request& request, std::string_view url_text) {
         fail(fetch.response, error, "cannot write " + request.sink.path);
       }
     }
+    fetch.response.url = std::move(fetch.url.href);  // the last hop's
   }
   if (fetch.request->sink.kind == BodySink::Kind::memory) {
     fetch.response.body = fetch.writer.take_memory();
@@ -228,8 +229,7 @@ bool ClientCore::start(Fetch& fetch, std::string_view url_text) {
          "invalid URL \"" + std::string(url_text) + "\": " + why);
     return false;
   }
-  fetch.url = std::move(*url);
-  fetch.response.url = fetch.url.href;
+  fetch.url = std::move(*url);  // its href becomes response.url at the end
   fetch.send_body = !fetch.request->body.empty() || fetch.method == "POST"sv ||
                     fetch.method == "PUT"sv || fetch.method == "PATCH"sv;
   return true;
@@ -283,10 +283,9 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     }
   }
   const std::string& user_agent = request.user_agent ? *request.user_agent : options_.user_agent;
-  Curlu parsed_url = to_curlu(fetch.url);  // outlives the handle's time in the multi
   Hop hop{&request,
           &fetch.url.href,
-          parsed_url.get(),
+          nullptr,  // the handle's UrlParts, once it is leased
           &fetch.method,
           fetch.send_body ? &request.body : nullptr,
           headers.get(),
@@ -325,6 +324,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   } lease{multi, multi.acquire(), !request.tls.ca_file.empty()};
   if (!lease.easy) return fail(response, errc::other, "curl_easy_init failed");
   CURL* easy = lease.easy->handle;
+  hop.parsed_url = lease.easy->url.set(fetch.url);
   if (CURLcode code = configure_easy(*lease.easy, hop); code != CURLE_OK) {
     return fail(response, outcome_error(code, transfer, easy), curl_easy_strerror(code));
   }
@@ -531,7 +531,6 @@ bool ClientCore::follow_redirect(Fetch& fetch) {
     fetch.strip_credentials = true;
   }
   fetch.url = std::move(*next);
-  response.url = fetch.url.href;
   ++response.redirects;
   return true;
 }

@@ -240,24 +240,42 @@ long receive_buffer_size(std::size_t in_flight) noexcept {
   return static_cast<long>(size);
 }
 
-Curlu to_curlu(const Url& url) {
-  // IPv6 literals (rare) go as text: Url has no field for a zone id ("%25eth0").
+bool UrlParts::set_part(CURLUPart part, const char* value) noexcept {
+  return curl_url_set(handle_.get(), part, value, 0) == CURLUE_OK;
+}
+
+CURLU* UrlParts::set(const Url& url) {
   if (url.host.find(':') != std::string::npos) return nullptr;
-  Curlu handle(curl_url());
-  if (!handle) return nullptr;
-  char port[8];
-  auto [end, error] = std::to_chars(port, port + sizeof port - 1, url.port);
-  if (error != std::errc{}) return nullptr;
-  *end = '\0';
-  CURLU* h = handle.get();
-  if (curl_url_set(h, CURLUPART_SCHEME, url.scheme.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(h, CURLUPART_HOST, url.host.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(h, CURLUPART_PORT, port, 0) != CURLUE_OK ||
-      curl_url_set(h, CURLUPART_PATH, url.path.c_str(), 0) != CURLUE_OK ||
-      (!url.query.empty() && curl_url_set(h, CURLUPART_QUERY, url.query.c_str(), 0) != CURLUE_OK)) {
+  if (!handle_) {
+    handle_.reset(curl_url());
+    if (!handle_) return nullptr;
+  }
+  const bool all = scheme_.empty();
+  bool ok = true;
+  if (all || url.scheme != scheme_) ok = set_part(CURLUPART_SCHEME, url.scheme.c_str());
+  if (ok && (all || url.host != host_)) ok = set_part(CURLUPART_HOST, url.host.c_str());
+  if (ok && (all || url.port != port_)) {
+    char port[8];
+    auto [end, error] = std::to_chars(port, port + sizeof port - 1, url.port);
+    ok = error == std::errc{};
+    if (ok) {
+      *end = '\0';
+      ok = set_part(CURLUPART_PORT, port);
+    }
+  }
+  if (ok) ok = set_part(CURLUPART_PATH, url.path.c_str());
+  if (ok && (!url.query.empty() || has_query_)) {
+    ok = set_part(CURLUPART_QUERY, url.query.empty() ? nullptr : url.query.c_str());
+  }
+  if (!ok) {
+    scheme_.clear();  // some parts may be stale: set them all next time
     return nullptr;
   }
-  return handle;
+  if (all || url.scheme != scheme_) scheme_ = url.scheme;
+  if (all || url.host != host_) host_ = url.host;
+  port_ = url.port;
+  has_query_ = !url.query.empty();
+  return handle_.get();
 }
 
 void init_easy(CURL* easy) {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "net/client.hpp"
 #include "net/detail/transfer.hpp"
 #include "net/error.hpp"
+#include "net/url.hpp"
 #include "support/content.hpp"
 #include "support/http_server.hpp"
 #include "support/loopback.hpp"
@@ -353,6 +355,30 @@ TEST_CASE("receive buffers share an 8 MiB budget, 1 KiB to 64 KiB each", "[clien
   CHECK(receive_buffer_size(1000) == 8 * 1024);
   CHECK(receive_buffer_size(5000) == 1024);
   CHECK(receive_buffer_size(1000000) == 1024);
+}
+
+TEST_CASE("a pooled handle's URL parts follow each URL, stale parts never kept", "[client]") {
+  gfetch::net::detail::UrlParts parts;
+  // Each step changes some parts and leaves others: the handle must read back as
+  // exactly the URL just set (a query left over, an old host or port would show).
+  for (const char* text :
+       {"http://a.example/x?q=1", "http://a.example/y", "http://a.example/y?r=2&s",
+        "https://b.example:8443/z", "https://b.example:8443/z?q=1", "http://a.example/",
+        "http://a.example:8080/deep/path/?", "http://127.0.0.1:1/"}) {
+    INFO(text);
+    std::optional<gfetch::net::Url> url = gfetch::net::parse_url(text);
+    REQUIRE(url);
+    CURLU* handle = parts.set(*url);
+    REQUIRE(handle != nullptr);
+    char* written = nullptr;
+    REQUIRE(curl_url_get(handle, CURLUPART_URL, &written, CURLU_NO_DEFAULT_PORT) == CURLUE_OK);
+    CHECK(std::string(written) == url->href);
+    curl_free(written);
+  }
+  // IPv6 literals go to libcurl as text.
+  std::optional<gfetch::net::Url> v6 = gfetch::net::parse_url("http://[::1]:8080/x");
+  REQUIRE(v6);
+  CHECK(parts.set(*v6) == nullptr);
 }
 
 TEST_CASE("connection limits per host and in total hold", "[client]") {

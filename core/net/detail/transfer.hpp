@@ -110,12 +110,38 @@ struct StickyOptions {
   long verify = 1;
 };
 
+struct CurluDeleter {
+  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
+};
+using Curlu = std::unique_ptr<CURLU, CurluDeleter>;
+
+// The URL a pooled easy handle gives libcurl as a URL handle (CURLOPT_CURLU), set
+// part by part from what parse_url found: libcurl does not parse the URL again (its
+// parser formats it back a byte at a time), and only the parts that differ from the
+// handle's last URL are set (usually just the path: no host check, no allocation).
+class UrlParts {
+ public:
+  // The handle holding `url`, or null if libcurl refuses a part or the host is an
+  // IPv6 literal (Url has no field for a zone id): then libcurl gets the text.
+  CURLU* set(const Url& url);
+
+ private:
+  bool set_part(CURLUPart part, const char* value) noexcept;
+
+  Curlu handle_;
+  std::string scheme_;  // what handle_ holds; empty after a failure: all parts again
+  std::string host_;
+  int port_ = 0;
+  bool has_query_ = false;
+};
+
 // A pooled easy handle, the buffer libcurl writes its error text into, and what
 // configure_easy last set on it.
 struct Easy {
   CURL* handle = nullptr;
   char error[CURL_ERROR_SIZE] = {};
   StickyOptions sticky;
+  UrlParts url;
 };
 
 // Options every pooled easy handle keeps for life (callbacks, NOSIGNAL, ...).
@@ -168,15 +194,5 @@ using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 // Appends `line` to `list` (taking ownership); false when out of memory.
 bool append(Slist& list, const std::string& line);
-
-struct CurluDeleter {
-  void operator()(CURLU* url) const noexcept { curl_url_cleanup(url); }
-};
-using Curlu = std::unique_ptr<CURLU, CurluDeleter>;
-
-// `url` as a libcurl URL handle set part by part from what parse_url found, so
-// libcurl does not parse it again (its parser formats the URL a byte at a time);
-// null if libcurl refuses a part (then it gets the text).
-Curlu to_curlu(const Url& url);
 
 }  // namespace gfetch::net::detail
