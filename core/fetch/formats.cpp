@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <system_error>
 
@@ -33,6 +34,25 @@ void append_number(std::string& out, auto value, Format... format) {
   if (error == std::errc{}) out.append(buffer, end);
 }
 
+}  // namespace
+
+void append_seconds_3(std::string& out, double seconds) {
+  constexpr double kMax = 1e15;  // milliseconds stay exact in a uint64 far beyond this
+  if (!(seconds >= 0 && seconds < kMax)) {  // negative, huge or NaN: as printf would
+    append_number(out, seconds, std::chars_format::fixed, 3);
+    return;
+  }
+  const auto ms = static_cast<std::uint64_t>(seconds * 1000.0 + 0.5);
+  append_number(out, ms / 1000);
+  const auto fraction = static_cast<unsigned>(ms % 1000);
+  const char digits[4] = {'.', static_cast<char>('0' + fraction / 100),
+                          static_cast<char>('0' + fraction / 10 % 10),
+                          static_cast<char>('0' + fraction % 10)};
+  out.append(digits, sizeof digits);
+}
+
+namespace {
+
 // One line per URL: url, status, bytes, seconds, error ("-" when none). The format
 // of pipelines (`awk -F'\t'`), so it is lean: no temporaries, no printf.
 class TsvFormatter final : public Formatter {
@@ -44,7 +64,7 @@ class TsvFormatter final : public Formatter {
     out += '\t';
     append_number(out, r.bytes);
     out += '\t';
-    append_number(out, r.time_total, std::chars_format::fixed, 3);
+    append_seconds_3(out, r.time_total);
     out += '\t';
     if (r.error.empty()) {
       out += '-';

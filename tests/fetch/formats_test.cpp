@@ -1,6 +1,7 @@
 // Report formats, parsed back field by field: TSV columns, JSON Lines with every
 // field, CSV with its header, the human table (units, colour on request only).
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <string>
 
 #include "e2e/records.hpp"
@@ -65,6 +66,30 @@ TEST_CASE("TSV: url status bytes seconds error, '-' for no error") {
   REQUIRE(columns.size() == 5);
   CHECK(columns[0] == "http://x/%09tab");
   CHECK(columns[4] == "connect-refused");
+}
+
+TEST_CASE("TSV seconds: three decimals, as printf has them") {
+  auto text = [](double seconds) {
+    std::string out;
+    gfetch::append_seconds_3(out, seconds);
+    return out;
+  };
+  CHECK(text(0) == "0.000");
+  CHECK(text(0.25) == "0.250");
+  CHECK(text(0.0004) == "0.000");
+  CHECK(text(0.0006) == "0.001");
+  CHECK(text(1.9996) == "2.000");
+  CHECK(text(59.999) == "59.999");
+  CHECK(text(123456.789) == "123456.789");
+  CHECK(text(-1.5) == "-1.500");  // not a time, but printed as printf would
+  CHECK(text(1e20) == "100000000000000000000.000");
+  // Away from exact ties the digits are printf's, over many magnitudes.
+  char expected[64];
+  for (double seconds = 1e-4; seconds < 1e7; seconds *= 1.0137) {
+    std::snprintf(expected, sizeof expected, "%.3f", seconds);
+    INFO(seconds);
+    CHECK(text(seconds) == expected);
+  }
 }
 
 TEST_CASE("JSON Lines: every field of the table, typed") {
