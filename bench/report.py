@@ -64,7 +64,7 @@ def main():
     ap.add_argument("--splice", nargs=2, metavar=("FILE", "REPORT"))
     for opt in ("machine", "versions", "command", "load", "pacing", "pin", "pools"):
         ap.add_argument("--" + opt, default="")
-    ap.add_argument("--runs", type=int, default=0)
+    ap.add_argument("--runs", default="")  # "a=7,b=7,c=3,d=3": runs per tool
     ap.add_argument("--desc", action="append", default=[])
     a = ap.parse_args()
     if a.splice:
@@ -97,10 +97,15 @@ def main():
     say("")
     say("Machine: %s." % a.machine)
     say("Tools: %s." % a.versions)
-    say("Command: `%s` (%s; %d runs per tool, tools interleaved run by run with the "
+    runs = dict(r.split("=", 1) for r in a.runs.split(",")) if a.runs else {}
+    counts = {}  # runs per tool -> the workloads with that many
+    for w in workloads:
+        counts.setdefault(runs.get(w, "?"), []).append("(%s)" % w)
+    runs_text = ", ".join("%s runs per tool for %s" % (n, " and ".join(ws)) for n, ws in counts.items())
+    say("Command: `%s` (%s; %s, tools interleaved run by run with the "
         "first one rotating, after one unreported warm-up run per tool for (a) and (b), and "
         "one more of the round's first tool before each round of (a) and (b); "
-        "medians)." % (a.command, a.pin, a.runs))
+        "medians)." % (a.command, a.pin, runs_text))
     say("Load average %s: **the machine is shared with other engineers' builds and "
         "tests, so absolute times are noisy; compare the ratios within this run**." % a.load)
     say("")

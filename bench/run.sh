@@ -14,7 +14,9 @@
 #   c = 5,000 slow responses (~2 s each, nginx limit_rate), pool 5,000;
 #   d = 1,000,000 URLs (the 1 KiB files, distinct query strings) on stdin, pool 100,
 #   gfetch and wget2 only (curl -K and the gevent script would take minutes).
-#   --quick: 2,000 / 500 / 1,000 / 100,000 URLs. Default --runs 3.
+#   --quick: 2,000 / 500 / 1,000 / 100,000 URLs. Runs per tool: 7 for (a) and (b),
+#   whose runs last ~0.2 s each (so their ratios need more samples), 3 for (c) and
+#   (d); --runs N makes it N for all.
 #   --out: default bench/RESULTS.md for a full run of every workload and tool,
 #   otherwise $BUILD_DIR/RESULTS.partial.md (a partial run never replaces the record);
 #   the per-run rows go beside it (RESULTS.tsv, RESULTS.partial.tsv).
@@ -27,7 +29,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$root/bench/lib.sh"
-runs=3
+runs_short=7 # (a), (b)
+runs_long=3  # (c), (d)
 quick=0
 only=a,b,c,d
 skip=""
@@ -39,7 +42,7 @@ argv_text="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
-    --runs) runs=$2; shift 2 ;;
+    --runs) runs_short=$2 runs_long=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --skip) skip=$2; shift 2 ;;
     --tools) tools_arg=$2; shift 2 ;;
@@ -297,8 +300,11 @@ for w in "${selected[@]}"; do
     while read -r tool; do measure "$tool" "$w" warmup; done < <(workload_tools "$w")
   fi
 done
+workload_runs() { if [ "$1" = a ] || [ "$1" = b ]; then echo "$runs_short"; else echo "$runs_long"; fi; }
+runs=$((runs_short > runs_long ? runs_short : runs_long))
 for ((run = 1; run <= runs; run++)); do
   for w in "${selected[@]}"; do
+    ((run <= $(workload_runs "$w"))) || continue
     mapfile -t order < <(workload_tools "$w")
     if [ "$w" = a ] || [ "$w" = b ]; then
       # The first run after another workload is often slow for whichever tool has
@@ -307,7 +313,7 @@ for ((run = 1; run <= runs; run++)); do
     fi
     for ((k = 0; k < ${#order[@]}; k++)); do
       tool=${order[$(((k + run - 1) % ${#order[@]}))]}
-      log "run $run/$runs: $tool $w"
+      log "run $run/$(workload_runs "$w"): $tool $w"
       measure "$tool" "$w" "$run"
     done
   done
@@ -325,7 +331,7 @@ rows_file=${out%.md}.tsv # the raw rows beside the table they made (a partial ru
 cp "$work/results.tsv" "$rows_file"
 "$python" "$root/bench/report.py" "$work/results.tsv" \
   --machine "$(nproc) CPUs, $cpu_model; $(uname -sr); $(free -g | awk '/Mem:/ { print $2 }') GiB RAM" \
-  --versions "$versions" --command "$command_line" --runs "$runs" \
+  --versions "$versions" --command "$command_line" --runs "a=$runs_short,b=$runs_short,c=$runs_long,d=$runs_long" \
   --load "$load_before before, $load_after after ($minutes min)" \
   --pacing "$pacing_s" --pin "nginx on CPU $server_cpu, clients on CPU $client_cpu" \
   --desc "a=${w_desc[a]}" --desc "b=${w_desc[b]}" --desc "c=${w_desc[c]}" --desc "d=${w_desc[d]}" \
