@@ -121,8 +121,13 @@ bool UrlReader::open_next_file() {
     owns_fd_ = true;
     name_ = path;
   }
+  // Pipes, sockets and terminals are waited for through the hub. Files are always
+  // ready, and other character devices (/dev/null: `gfetch < /dev/null` in cron
+  // jobs) cannot be polled at all: epoll refuses them, and a wait would never end.
   struct stat info {};
-  pollable_ = ::fstat(fd_, &info) == 0 && !S_ISREG(info.st_mode) && !S_ISBLK(info.st_mode);
+  const bool known = ::fstat(fd_, &info) == 0;
+  pollable_ = known && (S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode) ||
+                        (S_ISCHR(info.st_mode) && ::isatty(fd_) == 1));
   eof_ = false;
   line_no_ = 0;
   buffer_.clear();

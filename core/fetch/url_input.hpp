@@ -68,7 +68,7 @@ class UrlReader {
   std::size_t next_file_ = 0;
   int fd_ = -1;
   bool owns_fd_ = false;
-  bool pollable_ = false;  // pipe, tty or socket: wait through the hub
+  bool pollable_ = false;  // pipe, socket or terminal: wait through the hub
   bool eof_ = false;
   std::string name_;  // current file's display name
   std::size_t line_no_ = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fetch/url_input.hpp"
+#include "green/green.hpp"
 
 using gfetch::InputLine;
 using gfetch::InputSpec;
@@ -137,4 +138,36 @@ TEST_CASE("an unreadable file is an error naming it") {
   spec.files = {"/nonexistent/urls.txt"};
   UrlReader reader(spec);
   CHECK_THROWS_WITH(reader.next(), Catch::Contains("/nonexistent/urls.txt"));
+}
+
+TEST_CASE("/dev/null as input ends at once, as stdin or as -i") {
+  // epoll refuses /dev/null: waiting for it through the hub would never end.
+  green::Hub hub;
+  InputSpec spec;
+  spec.files = {"/dev/null"};
+  std::size_t lines = 99;
+  auto reader = green::spawn([&] { lines = read_all(spec).size(); });
+  reader->join(10);  // a safety net only: the read takes microseconds
+  REQUIRE(reader->ready());
+  CHECK(lines == 0);
+}
+
+TEST_CASE("a pipe is read through the hub while other greenlets run") {
+  green::Hub hub;
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  InputSpec spec;
+  spec.files = {"/dev/fd/" + std::to_string(fds[0])};
+  std::vector<InputLine> lines;
+  auto reader = green::spawn([&] { lines = read_all(spec); });
+  green::sleep(0);  // the reader waits on the empty pipe; this greenlet goes on
+  CHECK_FALSE(reader->ready());
+  const std::string text = "http://a.example/1\nhttp://a.example/2\n";
+  REQUIRE(::write(fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fds[1]);
+  reader->join(10);
+  REQUIRE(reader->ready());
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1].url == "http://a.example/2");
+  ::close(fds[0]);
 }
