@@ -152,6 +152,8 @@ class Job::Run {
         fetch_one(result);
       });
     }
+    // The input is exhausted: no fetch will reuse a connection that goes idle now.
+    client_.stop_reusing_connections();
   }
 
   static Result admit(std::size_t index, InputLine&& line) {
@@ -261,17 +263,16 @@ Job::~Job() = default;
 
 Outcome Job::run() {
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an EPIPE result, not a death
-  std::unique_ptr<Run> run;
   try {
-    run = std::make_unique<Run>(options_);
+    state_ = std::make_unique<Run>(options_);
   } catch (const std::exception& error) {
     Outcome outcome;
     outcome.fatal = error.what();
     return outcome;
   }
-  run_ = run.get();
+  run_ = state_.get();
   Interrupts interrupts(*this);
-  Outcome outcome = run->run();
+  Outcome outcome = run_->run();
   run_ = nullptr;
   return outcome;
 }

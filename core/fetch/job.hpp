@@ -30,6 +30,9 @@ class Job {
   Job& operator=(const Job&) = delete;
 
   // Runs to the end on this thread's hub and returns how it ended. Once only.
+  // Everything is written when it returns; the run's state (the client and its
+  // idle connections, the fetch greenlets' memory) is freed by ~Job, which a
+  // process about to exit may skip.
   Outcome run();
 
   // Ctrl-C: the first call stops admitting URLs and gives fetches in flight
@@ -42,7 +45,8 @@ class Job {
  private:
   class Run;
   Options options_;
-  Run* run_ = nullptr;  // the run in progress
+  std::unique_ptr<Run> state_;  // the run, kept until ~Job
+  Run* run_ = nullptr;          // the run in progress
 };
 
 }  // namespace gfetch

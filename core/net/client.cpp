@@ -115,6 +115,10 @@ class ClientCore {
   // Ends every fetch in flight with errc::cancelled (from ~Client).
   void close() noexcept;
   Client::Stats stats() const noexcept { return stats_; }
+  void stop_reusing_connections() noexcept {
+    reuse_connections_ = false;
+    for (const std::unique_ptr<Multi>& multi : multis_) multi->stop_caching_connections();
+  }
 
  private:
   // The state of one fetch that its hops share.
@@ -182,6 +186,7 @@ class ClientCore {
   bool h2c_workaround_ = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
   std::unordered_map<std::string, H2cOrigin> h2c_;  // by "host:port"
   bool closed_ = false;
+  bool reuse_connections_ = true;  // see Client::stop_reusing_connections
   Client::Stats stats_;
 };
 
@@ -395,6 +400,7 @@ Multi& ClientCore::multi_for(bool http2_possible) {
     if (multis_[i]->active() < (i < kSmallMultis ? kSmallShare : kShare)) return *multis_[i];
   }
   multis_.push_back(std::make_unique<Multi>(*hub_, limits(), share_.get()));
+  if (!reuse_connections_) multis_.back()->stop_caching_connections();
   return *multis_.back();
 }
 
@@ -580,6 +586,10 @@ Response Client::fetch(const Request& request) {
 Response Client::fetch(const Request& request, std::string_view url) {
   std::shared_ptr<detail::ClientCore> core = core_;  // lives until this fetch returns
   return core->fetch(request, url);
+}
+
+void Client::stop_reusing_connections() {
+  core_->stop_reusing_connections();
 }
 
 Client::Stats Client::stats() const noexcept {

@@ -102,6 +102,12 @@ CURLMcode Multi::add(CURL* easy) {
   return code;
 }
 
+void Multi::stop_caching_connections() noexcept {
+  idle_cap_auto_ = false;
+  idle_cap_ = 1;  // 0 would mean libcurl's default, 4 per easy handle
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, idle_cap_);
+}
+
 void Multi::remove(CURL* easy, const Transfer& transfer) noexcept {
   if (transfer.detached) return;
   curl_multi_remove_handle(multi_, easy);

@@ -357,6 +357,28 @@ TEST_CASE("receive buffers share an 8 MiB budget, 1 KiB to 64 KiB each", "[clien
   CHECK(receive_buffer_size(1000000) == 1024);
 }
 
+TEST_CASE("stop_reusing_connections closes connections as their transfers end", "[client]") {
+  testing::HttpServer server;
+  green::Hub hub;
+  Client client(hub);
+  auto round = [&] {  // 20 at once: every one needs a connection of its own
+    green::Pool pool(20);
+    for (int i = 0; i < 20; ++i) {
+      pool.spawn([&] { CHECK(client.fetch(get(server.url("/delay/30"))).ok()); });
+    }
+    pool.join();
+  };
+  round();
+  CHECK(server.stats().connections == 20);
+  round();  // reused
+  CHECK(server.stats().connections == 20);
+  client.stop_reusing_connections();
+  round();  // the idle ones are still there to reuse; each closes as it ends...
+  CHECK(server.stats().connections == 20);
+  round();  // ...but one (libcurl keeps at least one idle connection)
+  CHECK(server.stats().connections == 39);
+}
+
 TEST_CASE("a pooled handle's URL parts follow each URL, stale parts never kept", "[client]") {
   gfetch::net::detail::UrlParts parts;
   // Each step changes some parts and leaves others: the handle must read back as

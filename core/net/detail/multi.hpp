@@ -49,6 +49,9 @@ class Multi {
   // transfer's handle was removed on the hub already (Transfer::detached): no-op.
   void remove(CURL* easy, const Transfer& transfer) noexcept;
   std::size_t active() const noexcept { return active_; }
+  // Keeps at most one idle connection (libcurl's smallest cache) from now on: the
+  // connection of each transfer that ends is closed, unless it is the only one.
+  void stop_caching_connections() noexcept;
   // Identifies the connection open on `fd` now (0: none watched): a later
   // connection that reuses the fd number gets another serial.
   std::uint64_t socket_serial(curl_socket_t fd) const noexcept;
