@@ -23,18 +23,19 @@ namespace green {
 
 // ---- Ordering policies: push(item), front(), pop() (removes front()), size(), and
 // ---- unget(item): put back an item pop() returned, so that it is front() again.
+// ---- Items are moved in once (rvalue parameters): a put moves an item twice.
 
 template <class T>
 class FifoOrder {
  public:
-  void push(T item) { items_.push_back(std::move(item)); }
+  void push(T&& item) { items_.push_back(std::move(item)); }
   const T& front() const { return items_.front(); }
   T pop() {
     T item = std::move(items_.front());
     items_.pop_front();
     return item;
   }
-  void unget(T item) { items_.push_front(std::move(item)); }
+  void unget(T&& item) { items_.push_front(std::move(item)); }
   std::size_t size() const noexcept { return items_.size(); }
 
  private:
@@ -44,14 +45,14 @@ class FifoOrder {
 template <class T>
 class LifoOrder {
  public:
-  void push(T item) { items_.push_back(std::move(item)); }
+  void push(T&& item) { items_.push_back(std::move(item)); }
   const T& front() const { return items_.back(); }
   T pop() {
     T item = std::move(items_.back());
     items_.pop_back();
     return item;
   }
-  void unget(T item) { items_.push_back(std::move(item)); }
+  void unget(T&& item) { items_.push_back(std::move(item)); }
   std::size_t size() const noexcept { return items_.size(); }
 
  private:
@@ -64,7 +65,7 @@ template <class T, class Compare = std::less<T>>
 class PriorityOrder {
  public:
   explicit PriorityOrder(Compare compare = Compare()) : compare_(std::move(compare)) {}
-  void push(T item) { push_entry(Entry{std::move(item), next_back_++}); }
+  void push(T&& item) { push_entry(Entry{std::move(item), next_back_++}); }
   const T& front() const { return heap_.front().item; }
   T pop() {
     std::pop_heap(heap_.begin(), heap_.end(), later());
@@ -73,7 +74,7 @@ class PriorityOrder {
     return item;
   }
   // Sorts before every equal item, as it did when it was popped.
-  void unget(T item) { push_entry(Entry{std::move(item), next_front_--}); }
+  void unget(T&& item) { push_entry(Entry{std::move(item), next_front_--}); }
   std::size_t size() const noexcept { return heap_.size(); }
 
  private:
@@ -89,7 +90,7 @@ class PriorityOrder {
       return a.sequence > b.sequence;
     };
   }
-  void push_entry(Entry entry) {
+  void push_entry(Entry&& entry) {
     heap_.push_back(std::move(entry));
     std::push_heap(heap_.begin(), heap_.end(), later());
   }
@@ -197,7 +198,7 @@ class BasicQueue {
     T item;
   };
 
-  void push(T item) {
+  void push(T&& item) {
     items_.push(std::move(item));
     ++unfinished_;
     finished_.clear();

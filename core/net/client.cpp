@@ -111,7 +111,8 @@ class ClientCore {
     multis_.push_back(std::make_unique<Multi>(*hub_, limits(), share_.get()));
   }
 
-  Response fetch(const Request& request, std::string_view url);
+  // Fills `response` (the caller's return value: no Response is moved per fetch).
+  void fetch(const Request& request, std::string_view url, Response& response);
   // Ends every fetch in flight with errc::cancelled (from ~Client).
   void close() noexcept;
   Client::Stats stats() const noexcept { return stats_; }
@@ -132,7 +133,7 @@ class ClientCore {
     bool strip_credentials = false;
     std::optional<double> deadline;
     BodyWriter writer;
-    Response response;
+    Response& response;  // the caller's
   };
 
   // libcurl before 8.0.0 breaks a reused h2c prior-knowledge connection (curl
@@ -190,14 +191,14 @@ class ClientCore {
   Client::Stats stats_;
 };
 
-Response ClientCore::fetch(const Request& request, std::string_view url_text) {
+void ClientCore::fetch(const Request& request, std::string_view url_text, Response& response) {
   hub_->update_now();
   const double started = hub_->now();
   ++stats_.in_flight;
   // The fetch's state lives on the heap: every fetch greenlet waits with this frame
   // on its stack, and a page more per fetch in flight is 20 MiB at 5,000.
-  std::unique_ptr<Fetch> owned(new Fetch{
-      &request, {}, {}, request.method, false, {}, false, {}, BodyWriter(request.sink), {}});
+  std::unique_ptr<Fetch> owned(new Fetch{&request, {}, {}, request.method, false, {}, false, {},
+                                         BodyWriter(request.sink), response});
   Fetch& fetch = *owned;
   if (request.timeouts.total) fetch.deadline = started + *request.timeouts.total;
   if (start(fetch, url_text)) {
@@ -223,7 +224,6 @@ Response ClientCore::fetch(const Request& request, std::string_view url_text) {
   fetch.response.timings.total = hub_->now() - started;
   --stats_.in_flight;
   ++stats_.fetches;
-  return std::move(fetch.response);
 }
 
 bool ClientCore::start(Fetch& fetch, std::string_view url_text) {
@@ -276,10 +276,10 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   const Request& request = *fetch.request;
   Response& response = fetch.response;
   Transfer transfer(*hub_, fetch.writer);
-  transfer.follow_redirects = request.redirects.follow;
+  transfer.want_headers(request.keep_headers ? &*request.keep_headers : nullptr,
+                        request.redirects.follow);
   transfer.body_limit = fetch.writer.limit(request.max_body_size.value_or(UINT64_MAX));
   transfer.header_limit = request.max_header_size;
-  transfer.keep_headers = request.keep_headers ? &*request.keep_headers : nullptr;
   Slist headers;
   for (const Header& header : fetch.strip_credentials ? fetch.stripped_headers : request.headers) {
     if (!append(headers,
@@ -579,13 +579,14 @@ Client::~Client() {
 }
 
 Response Client::fetch(const Request& request) {
-  std::shared_ptr<detail::ClientCore> core = core_;  // lives until this fetch returns
-  return core->fetch(request, request.url);
+  return fetch(request, request.url);
 }
 
 Response Client::fetch(const Request& request, std::string_view url) {
   std::shared_ptr<detail::ClientCore> core = core_;  // lives until this fetch returns
-  return core->fetch(request, url);
+  Response response;
+  core->fetch(request, url, response);
+  return response;
 }
 
 void Client::stop_reusing_connections() {

@@ -60,8 +60,10 @@ bool wanted(const Transfer& transfer, std::string_view name) noexcept {
   return false;
 }
 
-// One line as libcurl hands it over (CRLF included). Called for every header of
-// every response, so a header nobody keeps costs a colon search and a compare.
+}  // namespace
+
+// Called for every header line of every response: a header nobody wants costs a
+// look at its first letter.
 void record_header_line(Transfer& transfer, std::string_view line) {
   if (line.starts_with("HTTP/")) {
     // A new response (after a 1xx, or the first): its headers replace any before.
@@ -86,6 +88,13 @@ void record_header_line(Transfer& transfer, std::string_view line) {
     }
     return;
   }
+  // Most lines (Date, Server, Content-Type, ...) start with a letter no wanted name
+  // starts with: they are done here, without looking for the colon.
+  const unsigned char first = static_cast<unsigned char>(line.front()) | 0x20;  // ASCII lower
+  if (first >= 'a' && first <= 'z' && !(transfer.first_letters & (1u << (first - 'a')))) {
+    transfer.last_header_kept = false;
+    return;
+  }
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return;
   // No whitespace may precede the colon (RFC 9112), so the name needs no trim.
@@ -99,6 +108,8 @@ void record_header_line(Transfer& transfer, std::string_view line) {
     transfer.headers.push_back(Header{std::string(name), std::string(value)});
   }
 }
+
+namespace {
 
 size_t on_header(char* data, size_t size, size_t count, void* self) noexcept {
   auto* transfer = static_cast<Transfer*>(self);
@@ -216,6 +227,23 @@ std::uint64_t BodyWriter::limit(std::uint64_t limit) const noexcept {
 
 Transfer::Transfer(green::Hub& hub_ref, BodyWriter& body_writer)
     : hub(&hub_ref), writer(&body_writer) {}
+
+void Transfer::want_headers(const std::vector<std::string>* keep, bool follow) noexcept {
+  keep_headers = keep;
+  follow_redirects = follow;
+  auto letter = [](char c) -> std::uint32_t {
+    const unsigned char lower = static_cast<unsigned char>(c) | 0x20;
+    return lower >= 'a' && lower <= 'z' ? 1u << (lower - 'a') : 0;
+  };
+  first_letters = letter('l');  // Location: a redirect followed or not, it is recorded
+  if (keep == nullptr) {
+    first_letters = UINT32_MAX;
+    return;
+  }
+  for (const std::string& name : *keep) {
+    if (!name.empty()) first_letters |= letter(name.front());
+  }
+}
 
 void Transfer::finish(CURLcode code) noexcept {
   done = true;

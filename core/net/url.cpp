@@ -75,24 +75,32 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
   return true;
 }
 
-// "a.b.c.d", each 0-255 in decimal without leading zeros.
+// "a.b.c.d", each 0-255 in decimal without leading zeros. Called for every URL
+// with a numeric host, so it reads each octet straight, with no per-byte state.
 bool is_canonical_ipv4(std::string_view host) {
-  int dots = 0;
-  int digits = 0;
-  int value = 0;
-  for (char c : host) {
-    if (c == '.') {
-      if (digits == 0 || ++dots > 3) return false;
-      digits = 0;
-      value = 0;
-    } else if (!is_digit(c) || (digits == 1 && value == 0)) {
-      return false;
-    } else {
-      value = value * 10 + (c - '0');
-      if (++digits > 3 || value > 255) return false;
+  const char* p = host.data();
+  const char* const end = p + host.size();
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (p == end || *p != '.') return false;
+      ++p;
     }
+    if (p == end || !is_digit(*p)) return false;
+    unsigned value = static_cast<unsigned>(*p++ - '0');
+    if (value != 0) {  // a leading 0 stands alone
+      for (int more = 0; more < 2 && p != end && is_digit(*p); ++more) {
+        value = value * 10 + static_cast<unsigned>(*p++ - '0');
+      }
+      if (value > 255) return false;
+    }
+    if (p != end && is_digit(*p)) return false;  // "01", or a fourth digit
   }
-  return dots == 3 && digits > 0;
+  return p == end;
+}
+
+// text[from, to) without substr's bounds check (the scanners stay inside text).
+std::string_view slice(std::string_view text, std::size_t from, std::size_t to) {
+  return {text.data() + from, to - from};
 }
 
 // True when a segment of `path` is "." or "..": curl removes those.
@@ -138,7 +146,7 @@ std::size_t scan_authority(std::string_view text, std::size_t pos, bool has_sche
     all &= classes;
     any |= classes;
   }
-  out.host = text.substr(start, pos - start);
+  out.host = slice(text, start, pos);
   if (out.host.empty() || after_dot) return std::string_view::npos;
   if (is_digit(out.host.front()) && (all & kNumberChar) && !is_canonical_ipv4(out.host)) {
     return std::string_view::npos;
@@ -154,7 +162,7 @@ std::size_t scan_authority(std::string_view text, std::size_t pos, bool has_sche
   while (pos < text.size() && pos - port_start < 5 && is_digit(text[pos])) {
     port = port * 10 + text[pos++] - '0';
   }
-  out.port = text.substr(port_start, pos - port_start);
+  out.port = slice(text, port_start, pos);
   // Empty, leading zeros, 0 and > 65535 go to curl.
   if (out.port.empty() || out.port.front() == '0' || port > 65535) return std::string_view::npos;
   out.port_number = port;
@@ -190,7 +198,7 @@ std::optional<Canonical> scan_canonical(std::string_view text, std::string_view 
       any |= classes;
     }
   }
-  out.path = text.substr(path_start, pos - path_start);
+  out.path = slice(text, path_start, pos);
   if ((any & kDotChar) && has_dot_segment(out.path)) return std::nullopt;
   if (pos < text.size()) {
     if (text[pos] != '?') return std::nullopt;  // '#', '@', '[', a space, ...
@@ -198,10 +206,10 @@ std::optional<Canonical> scan_canonical(std::string_view text, std::string_view 
     while (pos < text.size() && (classes_of(text[pos]) & kQueryChar)) ++pos;
     // A lone '?' is dropped by curl: left to it.
     if (pos == query_start || pos != text.size()) return std::nullopt;
-    out.query = text.substr(query_start);
+    out.query = slice(text, query_start, text.size());
   }
   out.text_is_href = has_scheme && !out.fold_host && !out.path.empty() &&
-                     text.substr(0, out.scheme.size()) == out.scheme;
+                     text.starts_with(out.scheme);
   return out;
 }
 
@@ -301,16 +309,20 @@ std::optional<Url> parse_url_fast(std::string_view text, std::string_view defaul
   std::optional<Canonical> parts = scan_canonical(text, default_scheme);
   if (!parts) return url;
   url.emplace();
-  url->scheme = std::string(parts->scheme);
-  url->host = std::string(parts->host);
+  url->scheme.assign(parts->scheme);
+  url->host.assign(parts->host);
   if (parts->fold_host) {
     for (char& c : url->host) c = to_lower(c);
   }
   url->port = parts->port_number;
-  url->path = parts->path.empty() ? std::string("/") : std::string(parts->path);
-  url->query = std::string(parts->query);
+  if (parts->path.empty()) {
+    url->path.assign(1, '/');
+  } else {
+    url->path.assign(parts->path);
+  }
+  url->query.assign(parts->query);
   if (parts->text_is_href) {
-    url->href = std::string(text);
+    url->href.assign(text);
   } else {
     url->href.reserve(url->scheme.size() + 4 + url->host.size() + parts->port.size() +
                       url->path.size() + 1 + url->query.size());
@@ -367,6 +379,8 @@ bool is_ip_literal(std::string_view host) noexcept {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
+  // inet_pton's IPv4 form is the canonical dotted quad; a name is not an address.
+  if (host.find(':') == std::string_view::npos) return is_canonical_ipv4(host);
   char text[INET6_ADDRSTRLEN + 1];
   if (host.empty() || host.size() >= sizeof text) return false;
   host.copy(text, host.size());

@@ -346,6 +346,39 @@ TEST_CASE("keep_headers keeps only the headers named; redirects work without Loc
   CHECK(followed.headers.empty());
 }
 
+TEST_CASE("header lines: kept ones with their folding, Location, a new status resets",
+          "[client]") {
+  using gfetch::net::detail::record_header_line;
+  green::Hub hub;
+  gfetch::net::BodySink sink;
+  gfetch::net::detail::BodyWriter writer(sink);
+  const std::vector<std::string> keep{"x-kept", "Retry-After"};
+  for (bool keep_all : {false, true}) {
+    INFO("keep all: " << keep_all);
+    gfetch::net::detail::Transfer transfer(hub, writer);
+    transfer.want_headers(keep_all ? nullptr : &keep, true);
+    for (const char* line :
+         {"HTTP/1.1 100 Continue\r\n", "X-Kept: from the 1xx\r\n", "\r\n",
+          "HTTP/1.1 302 Found\r\n", "Server: s\r\n", " folded onto a skipped header\r\n",
+          "X-KEPT: a\r\n", "\t b \r\n", "retry-after: 5\r\n", "Location: /next\r\n",
+          "1-not-a-letter: x\r\n", "\r\n"}) {
+      record_header_line(transfer, line);
+    }
+    CHECK(transfer.status == 302);
+    CHECK(transfer.location == "/next");
+    CHECK(transfer.skip_body);  // a redirect that will be followed
+    std::vector<std::string> got;
+    for (const auto& header : transfer.headers) got.push_back(header.name + "=" + header.value);
+    if (keep_all) {
+      CHECK(got == std::vector<std::string>{"Server=s folded onto a skipped header", "X-KEPT=a b",
+                                            "retry-after=5", "Location=/next",
+                                            "1-not-a-letter=x"});
+    } else {
+      CHECK(got == std::vector<std::string>{"X-KEPT=a b", "retry-after=5"});
+    }
+  }
+}
+
 TEST_CASE("receive buffers share an 8 MiB budget, 1 KiB to 64 KiB each", "[client]") {
   using gfetch::net::detail::receive_buffer_size;
   CHECK(receive_buffer_size(0) == 64 * 1024);

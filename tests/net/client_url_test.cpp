@@ -2,6 +2,8 @@
 // proxy selection: parsing and normalising, redirect targets, IP literals, no_proxy
 // rules, and fetches through a proxy (the loopback HttpServer answers absolute-form
 // requests).
+#include <arpa/inet.h>
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -82,6 +84,20 @@ TEST_CASE("IP literals need no DNS", "[url]") {
   CHECK_FALSE(is_ip_literal("a.test"));
   CHECK_FALSE(is_ip_literal("1.2.3"));
   CHECK_FALSE(is_ip_literal(""));
+  // IPv4 is decided without inet_pton: it must agree with it on every form.
+  const char* parts[] = {"0", "1", "00", "01", "9", "10", "99", "100", "255", "256", "999",
+                         "1000", "", "a", "0x1", " 1", "-1"};
+  for (const char* a : parts) {
+    for (const char* b : {"0", "01", "255", "256", ""}) {
+      for (const std::string& text :
+           {std::string(a) + "." + b + ".2.3", std::string("4.") + a + "." + b + ".7",
+            std::string(a) + "." + b, std::string(a) + ".1.2.3.4", std::string(a) + ".1.2." + b}) {
+        unsigned char address[sizeof(in6_addr)];
+        INFO(text);
+        CHECK(is_ip_literal(text) == (inet_pton(AF_INET, text.c_str(), address) == 1));
+      }
+    }
+  }
 }
 
 TEST_CASE("proxy URLs and no_proxy lists", "[url][proxy]") {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -62,11 +63,17 @@ struct Transfer {
   BodyWriter* writer;
   green::Waiter waiter;  // bound to the fetch greenlet
 
+  // Sets keep_headers, follow_redirects and first_letters.
+  void want_headers(const std::vector<std::string>* keep, bool follow) noexcept;
+
   // Set by the greenlet before the transfer starts.
   bool follow_redirects = false;  // 3xx with Location: discard the body
   std::uint64_t body_limit = UINT64_MAX;
   std::uint64_t header_limit = UINT64_MAX;
   const std::vector<std::string>* keep_headers = nullptr;  // null: keep all
+  // Bit n: a header whose name starts with letter n (either case) may be wanted:
+  // Location's 'l' and the first letters of keep_headers (all bits: keep all).
+  std::uint32_t first_letters = UINT32_MAX;
 
   // Recorded by libcurl's callbacks on the hub.
   bool done = false;
@@ -95,6 +102,11 @@ struct Transfer {
   Transfer* prev = nullptr;  // the client's list of transfers in flight
   Transfer* next = nullptr;
 };
+
+// Records one response header line as libcurl hands it over (CRLF included): the
+// status line resets, the kept headers (obsolete folding joined), Location, and at
+// the blank line whether the body is a followed redirect's. Throws bad_alloc only.
+void record_header_line(Transfer& transfer, std::string_view line);
 
 // Options that seldom change from one request to the next. A pooled handle gets
 // them only when they differ from what it already has: no reset, no string copy.
