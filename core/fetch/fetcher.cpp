@@ -159,9 +159,23 @@ void Fetcher::fetch(Result& result) {
     }
   }
   const net::Request& request = own ? *own : base_;
+  struct Between {  // counts this fetch in retrying_ from a retry decision to the next try
+    std::size_t& n;
+    bool on = false;
+    void set(bool now) {
+      if (now != on) now ? ++n : --n;
+      on = now;
+    }
+    ~Between() { set(false); }
+  } between{retrying_};
   for (int attempt = 1;; ++attempt) {
     if (rate_) rate_->acquire();
     result.attempts = attempt;
+    between.set(false);
+    if (attempt == 1) {
+      ++first_transfers_;
+      if (on_first_) on_first_();
+    }
     std::optional<double> wait;
     try {
       net::Response response = client_.fetch(request, result.url);
@@ -174,6 +188,7 @@ void Fetcher::fetch(Result& result) {
     }
     result.time_total = hub.now() - start;  // fetch() read the clock as it returned
     if (!wait) break;
+    between.set(true);
     green::sleep(*wait);
   }
   if (!result.file.empty() && result.bytes == 0 && !result.responded()) {

@@ -4,6 +4,7 @@
 // still report the URL as cancelled.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -63,6 +64,13 @@ class Fetcher {
 
   // Fetches under way (past the limits, inside client.fetch or a retry wait).
   std::size_t in_flight() const noexcept { return in_flight_; }
+  // URLs whose first transfer has started (counted as it starts), and fetches now
+  // between two attempts (waiting to retry). With the URLs spawned, they tell when
+  // no fetch will want a connection to reuse (Job: stop_reusing_connections).
+  std::size_t first_transfers() const noexcept { return first_transfers_; }
+  std::size_t retrying() const noexcept { return retrying_; }
+  // Called as each URL's first transfer starts, before the client is asked.
+  void on_first_transfer(std::function<void()> callback) { on_first_ = std::move(callback); }
 
  private:
   // The wait before the next attempt, or nullopt when this response is final.
@@ -78,6 +86,9 @@ class Fetcher {
   net::Request base_;  // everything but the URL and the sink
   std::mt19937_64 random_;
   std::size_t in_flight_ = 0;
+  std::size_t first_transfers_ = 0;
+  std::size_t retrying_ = 0;
+  std::function<void()> on_first_;
 };
 
 }  // namespace gfetch

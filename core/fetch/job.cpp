@@ -75,6 +75,7 @@ class Job::Run {
         }) {}
 
   Outcome run() {
+    fetcher_.on_first_transfer([this] { stop_reusing_when_all_started(); });
     hub_.update_now();
     start_ = hub_.now();
     reading_ = services_.spawn([this] { read(); });
@@ -147,13 +148,26 @@ class Job::Run {
       }
       // The greenlet gets the line (three strings), not a Result (ten): it is moved
       // twice on the way in.
+      ++spawned_;
       pool_.spawn([this, index, line = std::move(*line)]() mutable {
         Result result = admit(index, std::move(line));
         fetch_one(result);
       });
     }
-    // The input is exhausted: no fetch will reuse a connection that goes idle now.
-    client_.stop_reusing_connections();
+    input_done_ = true;
+    stop_reusing_when_all_started();
+  }
+
+  // Once the input is exhausted and every fetch has started its first transfer
+  // (none waits for a pool slot, a host slot or a retry), a connection that goes idle
+  // will not be reused: the client closes them as their transfers end (at 5,000 in
+  // flight that spreads the closing over the last responses instead of the exit).
+  void stop_reusing_when_all_started() {
+    if (input_done_ && !reuse_stopped_ && fetcher_.first_transfers() == spawned_ &&
+        fetcher_.retrying() == 0) {
+      reuse_stopped_ = true;
+      client_.stop_reusing_connections();
+    }
   }
 
   static Result admit(std::size_t index, InputLine&& line) {
@@ -251,6 +265,9 @@ class Job::Run {
   std::size_t read_ = 0;
   std::optional<std::size_t> total_;
   std::size_t admitted_ = 0;
+  std::size_t spawned_ = 0;  // admitted URLs given a fetch greenlet (valid ones)
+  bool input_done_ = false;
+  bool reuse_stopped_ = false;
   bool admitting_ = true;
   bool stopping_quietly_ = false;
   int interrupts_ = 0;

@@ -116,10 +116,7 @@ class ClientCore {
   // Ends every fetch in flight with errc::cancelled (from ~Client).
   void close() noexcept;
   Client::Stats stats() const noexcept { return stats_; }
-  void stop_reusing_connections() noexcept {
-    reuse_connections_ = false;
-    for (const std::unique_ptr<Multi>& multi : multis_) multi->stop_caching_connections();
-  }
+  void stop_reusing_connections() noexcept { stop_requested_ = true; }
 
  private:
   // The state of one fetch that its hops share.
@@ -133,7 +130,8 @@ class ClientCore {
     bool strip_credentials = false;
     std::optional<double> deadline;
     BodyWriter writer;
-    Response& response;  // the caller's
+    Response& response;                // the caller's
+    PendingConnect* pending = nullptr;  // the current hop's
   };
 
   // libcurl before 8.0.0 breaks a reused h2c prior-knowledge connection (curl
@@ -186,8 +184,18 @@ class ClientCore {
   Transfer* in_flight_ = nullptr;                // transfers added to a multi, for close()
   bool h2c_workaround_ = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
   std::unordered_map<std::string, H2cOrigin> h2c_;  // by "host:port"
+  // Applies a stop_reusing_connections() request once no hop is still looking for
+  // a connection (one may be about to reuse an idle one): checked as transfers end.
+  void stop_reusing_if_settled() noexcept {
+    if (!stop_requested_ || !reuse_connections_ || connecting_ > 0) return;
+    reuse_connections_ = false;
+    for (const std::unique_ptr<Multi>& multi : multis_) multi->stop_caching_connections();
+  }
+
   bool closed_ = false;
-  bool reuse_connections_ = true;  // see Client::stop_reusing_connections
+  bool stop_requested_ = false;    // see Client::stop_reusing_connections
+  bool reuse_connections_ = true;  // false once that request is applied
+  std::size_t connecting_ = 0;     // hops between their start and a ready connection
   Client::Stats stats_;
 };
 
@@ -243,6 +251,8 @@ bool ClientCore::start(Fetch& fetch, std::string_view url_text) {
 void ClientCore::run_hop(Fetch& fetch) {
   const Request& request = *fetch.request;
   Response& response = fetch.response;
+  PendingConnect pending(connecting_);  // until the transfer's connection is ready
+  fetch.pending = &pending;
   if (closed_) return fail(response, errc::cancelled, "the client was closed");
 
   // DNS first, through the resolver; libcurl gets the answers as CURLOPT_RESOLVE.
@@ -276,6 +286,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   const Request& request = *fetch.request;
   Response& response = fetch.response;
   Transfer transfer(*hub_, fetch.writer);
+  transfer.pending_connect = fetch.pending;
   transfer.want_headers(request.keep_headers ? &*request.keep_headers : nullptr,
                         request.redirects.follow);
   transfer.body_limit = fetch.writer.limit(request.max_body_size.value_or(UINT64_MAX));
@@ -358,6 +369,8 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     }
   }
   ++stats_.transfers;
+  transfer.pending_connect->settle();
+  stop_reusing_if_settled();
   record(fetch, transfer, easy);
   if (waited) return fail(response, waited);
   if (std::error_code error = outcome_error(transfer.result, transfer, easy)) {

@@ -152,6 +152,7 @@ int on_connected(void* self, char*, char*, int, int) noexcept {
   auto* transfer = static_cast<Transfer*>(self);
   transfer->connected = true;
   transfer->last_activity = transfer->hub->now();
+  if (transfer->pending_connect != nullptr) transfer->pending_connect->settle();
   return CURL_PREREQFUNC_OK;
 }
 

@@ -50,6 +50,23 @@ class BodyWriter {
   std::unique_ptr<char[]> buffer_;
 };
 
+// Counts a hop in `pending` from its start until its connection is ready (libcurl's
+// pre-request callback) or the hop ends, whichever comes first.
+class PendingConnect {
+ public:
+  explicit PendingConnect(std::size_t& pending) : pending_(&pending) { ++pending; }
+  ~PendingConnect() { settle(); }
+  PendingConnect(const PendingConnect&) = delete;
+  PendingConnect& operator=(const PendingConnect&) = delete;
+  void settle() noexcept {
+    if (pending_ != nullptr) --*pending_;
+    pending_ = nullptr;
+  }
+
+ private:
+  std::size_t* pending_;
+};
+
 // Why a callback stopped a transfer (libcurl then reports CURLE_WRITE_ERROR).
 enum class Abort : std::uint8_t { none, body_too_large, write_failed, headers_too_large };
 
@@ -62,6 +79,7 @@ struct Transfer {
   green::Hub* hub;
   BodyWriter* writer;
   green::Waiter waiter;  // bound to the fetch greenlet
+  PendingConnect* pending_connect = nullptr;  // settled once connected
 
   // Sets keep_headers, follow_redirects and first_letters.
   void want_headers(const std::vector<std::string>* keep, bool follow) noexcept;
