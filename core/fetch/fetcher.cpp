@@ -172,10 +172,8 @@ void Fetcher::fetch(Result& result) {
     if (rate_) rate_->acquire();
     result.attempts = attempt;
     between.set(false);
-    if (attempt == 1) {
-      ++first_transfers_;
-      if (on_first_) on_first_();
-    }
+    if (attempt == 1) ++first_transfers_;
+    if (on_attempt_) on_attempt_();
     std::optional<double> wait;
     try {
       net::Response response = client_.fetch(request, result.url);

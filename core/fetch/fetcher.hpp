@@ -69,8 +69,9 @@ class Fetcher {
   // no fetch will want a connection to reuse (Job: stop_reusing_connections).
   std::size_t first_transfers() const noexcept { return first_transfers_; }
   std::size_t retrying() const noexcept { return retrying_; }
-  // Called as each URL's first transfer starts, before the client is asked.
-  void on_first_transfer(std::function<void()> callback) { on_first_ = std::move(callback); }
+  // Called as each attempt starts (after the counts above changed), before the
+  // client is asked.
+  void on_attempt(std::function<void()> callback) { on_attempt_ = std::move(callback); }
 
  private:
   // The wait before the next attempt, or nullopt when this response is final.
@@ -88,7 +89,7 @@ class Fetcher {
   std::size_t in_flight_ = 0;
   std::size_t first_transfers_ = 0;
   std::size_t retrying_ = 0;
-  std::function<void()> on_first_;
+  std::function<void()> on_attempt_;
 };
 
 }  // namespace gfetch

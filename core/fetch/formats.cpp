@@ -37,7 +37,7 @@ void append_number(std::string& out, auto value, Format... format) {
 }  // namespace
 
 void append_seconds_3(std::string& out, double seconds) {
-  constexpr double kMax = 1e15;  // milliseconds stay exact in a uint64 far beyond this
+  constexpr double kMax = 1e15;             // milliseconds stay exact in a uint64 far beyond this
   if (!(seconds >= 0 && seconds < kMax)) {  // negative, huge or NaN: as printf would
     append_number(out, seconds, std::chars_format::fixed, 3);
     return;

@@ -75,7 +75,7 @@ class Job::Run {
         }) {}
 
   Outcome run() {
-    fetcher_.on_first_transfer([this] { stop_reusing_when_all_started(); });
+    fetcher_.on_attempt([this] { stop_reusing_when_all_started(); });
     hub_.update_now();
     start_ = hub_.now();
     reading_ = services_.spawn([this] { read(); });

@@ -205,8 +205,8 @@ std::optional<InputLine> UrlReader::next() {
     const std::string_view name = from_argument ? std::string_view("<arg>") : name_;
     char number[24];
     const std::size_t line_no = from_argument ? next_arg_ : line_no_;
-    const std::size_t digits =
-        static_cast<std::size_t>(std::to_chars(number, number + sizeof number, line_no).ptr - number);
+    const std::size_t digits = static_cast<std::size_t>(
+        std::to_chars(number, number + sizeof number, line_no).ptr - number);
     std::string where;
     where.reserve(name.size() + 1 + digits);
     where.append(name).append(1, ':').append(number, digits);

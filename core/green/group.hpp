@@ -55,7 +55,6 @@ class Group {
   virtual void on_removed() {}
 
  public:
-
   // add(), then starts it.
   void start(const Greenlet::Ptr& greenlet);
   // gevent's Group.spawn: make_greenlet(fn, args...), start() it, return it typed.

@@ -130,8 +130,7 @@ class ClientCore {
     bool strip_credentials = false;
     std::optional<double> deadline;
     BodyWriter writer;
-    Response& response;                // the caller's
-    PendingConnect* pending = nullptr;  // the current hop's
+    Response& response;  // the caller's
   };
 
   // libcurl before 8.0.0 breaks a reused h2c prior-knowledge connection (curl
@@ -164,7 +163,8 @@ class ClientCore {
   // Parses the URL into `fetch`; false (the response says why) if it is invalid.
   bool start(Fetch& fetch, std::string_view url_text);
   void run_hop(Fetch& fetch);
-  void transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries);
+  void transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries,
+                PendingConnect& pending);
   // The origin whose h2c connection this hop opens, or null (none, or reused).
   H2cOrigin* plan_h2c(const Fetch& fetch, const std::string& proxy, Hop& hop);
   std::error_code resolve_into(const std::string& host, int port, Fetch& fetch, Slist& entries);
@@ -205,8 +205,8 @@ void ClientCore::fetch(const Request& request, std::string_view url_text, Respon
   ++stats_.in_flight;
   // The fetch's state lives on the heap: every fetch greenlet waits with this frame
   // on its stack, and a page more per fetch in flight is 20 MiB at 5,000.
-  std::unique_ptr<Fetch> owned(new Fetch{&request, {}, {}, request.method, false, {}, false, {},
-                                         BodyWriter(request.sink), response});
+  std::unique_ptr<Fetch> owned(new Fetch{
+      &request, {}, {}, request.method, false, {}, false, {}, BodyWriter(request.sink), response});
   Fetch& fetch = *owned;
   if (request.timeouts.total) fetch.deadline = started + *request.timeouts.total;
   if (start(fetch, url_text)) {
@@ -252,7 +252,6 @@ void ClientCore::run_hop(Fetch& fetch) {
   const Request& request = *fetch.request;
   Response& response = fetch.response;
   PendingConnect pending(connecting_);  // until the transfer's connection is ready
-  fetch.pending = &pending;
   if (closed_) return fail(response, errc::cancelled, "the client was closed");
 
   // DNS first, through the resolver; libcurl gets the answers as CURLOPT_RESOLVE.
@@ -279,14 +278,15 @@ void ClientCore::run_hop(Fetch& fetch) {
   if (std::error_code error = fetch.writer.open()) {
     return fail(response, error, "cannot open " + request.sink.path + ": " + std::strerror(errno));
   }
-  transfer(fetch, proxy, entries.get());
+  transfer(fetch, proxy, entries.get(), pending);
 }
 
-void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries) {
+void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries,
+                          PendingConnect& pending) {
   const Request& request = *fetch.request;
   Response& response = fetch.response;
   Transfer transfer(*hub_, fetch.writer);
-  transfer.pending_connect = fetch.pending;
+  transfer.pending_connect = &pending;
   transfer.want_headers(request.keep_headers ? &*request.keep_headers : nullptr,
                         request.redirects.follow);
   transfer.body_limit = fetch.writer.limit(request.max_body_size.value_or(UINT64_MAX));
@@ -299,9 +299,10 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     }
   }
   const std::string& user_agent = request.user_agent ? *request.user_agent : options_.user_agent;
+  // parsed_url (third) is the leased handle's UrlParts, set once it is leased.
   Hop hop{&request,
           &fetch.url.href,
-          nullptr,  // the handle's UrlParts, once it is leased
+          nullptr,
           &fetch.method,
           fetch.send_body ? &request.body : nullptr,
           headers.get(),
@@ -369,7 +370,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     }
   }
   ++stats_.transfers;
-  transfer.pending_connect->settle();
+  pending.settle();
   stop_reusing_if_settled();
   record(fetch, transfer, easy);
   if (waited) return fail(response, waited);

@@ -208,8 +208,8 @@ std::optional<Canonical> scan_canonical(std::string_view text, std::string_view 
     if (pos == query_start || pos != text.size()) return std::nullopt;
     out.query = slice(text, query_start, text.size());
   }
-  out.text_is_href = has_scheme && !out.fold_host && !out.path.empty() &&
-                     text.starts_with(out.scheme);
+  out.text_is_href =
+      has_scheme && !out.fold_host && !out.path.empty() && text.starts_with(out.scheme);
   return out;
 }
 

@@ -105,6 +105,28 @@ TEST_CASE("option --dedupe, --resolve, --http1.1") {
   CHECK(json_run({"--http1.1", url})["http_version"] == "1.1");
 }
 
+TEST_CASE("connections: a run never opens more than its pool, its tail included") {
+  // Once the input is exhausted the client stops keeping idle connections, but
+  // only after every fetch has its own: the last URLs must not find them closed.
+  testing::HttpServer server;
+  std::string input;
+  for (int i = 0; i < 300; ++i) {
+    input +=
+        server.url(i % 3 == 0 ? "/delay/" + std::to_string(i % 7) : "/bytes/" + std::to_string(i)) +
+        "\n";
+  }
+  e2e::Finished run = e2e::run({"--pool", "10"}, input);
+  CHECK(run.status == 0);
+  CHECK(records::lines(run.out).size() == 300);
+  CHECK(server.stats().requests == 300);
+  CHECK(server.stats().connections <= 10);
+  // Fetches waiting for a host slot when the input ends need a connection later.
+  server.reset_stats();
+  run = e2e::run({"--pool", "10", "--per-host", "2"}, input);
+  CHECK(records::lines(run.out).size() == 300);
+  CHECK(server.stats().connections <= 2);
+}
+
 TEST_CASE("on a terminal: an aligned, coloured table; NO_COLOR turns colour off") {
   testing::HttpServer server;
   std::string command = "script -qec \"" + std::string(GFETCH_BINARY) + " --no-summary " +

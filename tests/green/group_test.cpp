@@ -251,8 +251,7 @@ TEST_CASE("Group destroyed before its members die leaves them running", "[group]
   for (const auto& g : members) CHECK(g->successful());
 }
 
-TEST_CASE("a greenlet in two groups leaves each, in link order with its own links",
-          "[group]") {
+TEST_CASE("a greenlet in two groups leaves each, in link order with its own links", "[group]") {
   green::Hub hub(virtual_clock());
   green::Group first;
   green::Pool second(1);

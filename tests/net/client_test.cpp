@@ -346,8 +346,7 @@ TEST_CASE("keep_headers keeps only the headers named; redirects work without Loc
   CHECK(followed.headers.empty());
 }
 
-TEST_CASE("header lines: kept ones with their folding, Location, a new status resets",
-          "[client]") {
+TEST_CASE("header lines: kept ones with their folding, Location, a new status resets", "[client]") {
   using gfetch::net::detail::record_header_line;
   green::Hub hub;
   gfetch::net::BodySink sink;
@@ -358,10 +357,9 @@ TEST_CASE("header lines: kept ones with their folding, Location, a new status re
     gfetch::net::detail::Transfer transfer(hub, writer);
     transfer.want_headers(keep_all ? nullptr : &keep, true);
     for (const char* line :
-         {"HTTP/1.1 100 Continue\r\n", "X-Kept: from the 1xx\r\n", "\r\n",
-          "HTTP/1.1 302 Found\r\n", "Server: s\r\n", " folded onto a skipped header\r\n",
-          "X-KEPT: a\r\n", "\t b \r\n", "retry-after: 5\r\n", "Location: /next\r\n",
-          "1-not-a-letter: x\r\n", "\r\n"}) {
+         {"HTTP/1.1 100 Continue\r\n", "X-Kept: from the 1xx\r\n", "\r\n", "HTTP/1.1 302 Found\r\n",
+          "Server: s\r\n", " folded onto a skipped header\r\n", "X-KEPT: a\r\n", "\t b \r\n",
+          "retry-after: 5\r\n", "Location: /next\r\n", "1-not-a-letter: x\r\n", "\r\n"}) {
       record_header_line(transfer, line);
     }
     CHECK(transfer.status == 302);
@@ -371,8 +369,7 @@ TEST_CASE("header lines: kept ones with their folding, Location, a new status re
     for (const auto& header : transfer.headers) got.push_back(header.name + "=" + header.value);
     if (keep_all) {
       CHECK(got == std::vector<std::string>{"Server=s folded onto a skipped header", "X-KEPT=a b",
-                                            "retry-after=5", "Location=/next",
-                                            "1-not-a-letter=x"});
+                                            "retry-after=5", "Location=/next", "1-not-a-letter=x"});
     } else {
       CHECK(got == std::vector<std::string>{"X-KEPT=a b", "retry-after=5"});
     }

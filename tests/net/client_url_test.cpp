@@ -85,8 +85,8 @@ TEST_CASE("IP literals need no DNS", "[url]") {
   CHECK_FALSE(is_ip_literal("1.2.3"));
   CHECK_FALSE(is_ip_literal(""));
   // IPv4 is decided without inet_pton: it must agree with it on every form.
-  const char* parts[] = {"0", "1", "00", "01", "9", "10", "99", "100", "255", "256", "999",
-                         "1000", "", "a", "0x1", " 1", "-1"};
+  const char* parts[] = {"0",   "1",   "00",   "01", "9", "10",  "99", "100", "255",
+                         "256", "999", "1000", "",   "a", "0x1", " 1", "-1"};
   for (const char* a : parts) {
     for (const char* b : {"0", "01", "255", "256", ""}) {
       for (const std::string& text :

@@ -78,7 +78,7 @@ struct Transfer {
 
   green::Hub* hub;
   BodyWriter* writer;
-  green::Waiter waiter;  // bound to the fetch greenlet
+  green::Waiter waiter;                       // bound to the fetch greenlet
   PendingConnect* pending_connect = nullptr;  // settled once connected
 
   // Sets keep_headers, follow_redirects and first_letters.
