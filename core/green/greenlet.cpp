@@ -106,8 +106,8 @@ void Greenlet::finish(std::exception_ptr error, bool was_killed) noexcept {
   if (!scheduled_) hub_->retire(std::move(self_));
 }
 
-// Queued on the hub like a callback (FIFO with them), without allocating one: the
-// hub's ready queue holds a tagged pointer, links_keepalive_ the reference.
+// Queued on the hub like a callback (FIFO with them), without allocating one: an
+// entry of the hub's ready queue names the greenlet, links_keepalive_ holds it.
 void Greenlet::schedule_links() {
   if (links_scheduled_) return;
   links_scheduled_ = true;

@@ -78,11 +78,12 @@ class Client {
   // one Request serves a whole list of URLs without a copy per URL.
   Response fetch(const Request& request, std::string_view url);
 
-  // From now on a connection is closed as soon as its transfer ends instead of
-  // kept for reuse. For a caller that starts no more fetches (the CLI at the end of
-  // its input): thousands of connections then close while their last responses
-  // trickle in, not all at once when the client is destroyed. Fetches in flight
-  // finish as usual; a redirect or retry among them may connect again.
+  // Stop keeping idle connections for reuse: once no fetch in flight is still
+  // looking for a connection (checked as transfers end), each connection closes as
+  // its transfer ends, but one per libcurl multi handle (its smallest cache). For a
+  // caller that starts no more fetches (the CLI at the end of its input): thousands
+  // of connections then close while their last responses trickle in, not all at
+  // once when the client is destroyed. A later redirect or retry may connect again.
   void stop_reusing_connections();
 
   Stats stats() const noexcept;
