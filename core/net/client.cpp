@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "green/hub.hpp"
+#include "net/detail/curl_memory.hpp"
 #include "net/detail/multi.hpp"
 #include "net/detail/proxy.hpp"
 #include "net/detail/transfer.hpp"
@@ -27,12 +28,6 @@ using namespace std::literals;  // "GET"sv: compares without strlen
 
 namespace detail {
 namespace {
-
-// libcurl's global state, set up once before the first handle of the process.
-void ensure_curl_initialised() {
-  static const CURLcode init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (init != CURLE_OK) throw std::runtime_error("net: curl_global_init failed");
-}
 
 bool same_origin(const Url& a, const Url& b) noexcept {
   return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
@@ -149,7 +144,7 @@ class ClientCore {
   // TLS sessions are shared by every handle: a new connection to a host resumes
   // the session another transfer made, and no handle keeps its own session table.
   static std::unique_ptr<CURLSH, ShareDeleter> make_share() {
-    std::unique_ptr<CURLSH, ShareDeleter> share(curl_share_init());
+    std::unique_ptr<CURLSH, ShareDeleter> share((ensure_curl_initialised(), curl_share_init()));
     if (share) curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     return share;
   }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "green/hub.hpp"
+#include "net/detail/curl_memory.hpp"
 #include "net/detail/transfer.hpp"
 
 namespace gfetch::net::detail {
@@ -31,7 +32,7 @@ constexpr long kInitialIdleCap = 64;
 }  // namespace
 
 Multi::Multi(green::Hub& hub, const Limits& limits, CURLSH* share)
-    : hub_(&hub), share_(share), multi_(curl_multi_init()), timer_(hub, [this] { on_timeout(); }) {
+    : hub_(&hub), share_(share), multi_((ensure_curl_initialised(), curl_multi_init())), timer_(hub, [this] { on_timeout(); }) {
   if (multi_ == nullptr) throw std::runtime_error("net: curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Multi::on_socket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "green/hub.hpp"
+#include "net/detail/curl_memory.hpp"
 #include "net/error.hpp"
 
 namespace gfetch::net::detail {
@@ -253,6 +254,7 @@ void Transfer::finish(CURLcode code) noexcept {
 }
 
 bool append(Slist& list, const std::string& line) {
+  ensure_curl_initialised();
   curl_slist* grown = curl_slist_append(list.get(), line.c_str());
   if (grown == nullptr) return false;
   (void)list.release();
@@ -276,6 +278,7 @@ bool UrlParts::set_part(CURLUPart part, const char* value) noexcept {
 CURLU* UrlParts::set(const Url& url) {
   if (url.host.find(':') != std::string::npos) return nullptr;
   if (!handle_) {
+    ensure_curl_initialised();
     handle_.reset(curl_url());
     if (!handle_) return nullptr;
   }

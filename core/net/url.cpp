@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "net/detail/curl_memory.hpp"
 #include "net/detail/url_parse.hpp"
 
 namespace gfetch::net {
@@ -220,6 +221,12 @@ struct UrlDeleter {
 };
 using UrlHandle = std::unique_ptr<CURLU, UrlDeleter>;
 
+// libcurl allocates the handle: its allocator must be in place first.
+CURLU* new_curl_url() {
+  detail::ensure_curl_initialised();
+  return curl_url();
+}
+
 // Spaces and control bytes in paths are percent-encoded rather than rejected:
 // Location headers in the wild carry them.
 constexpr unsigned kSetFlags = CURLU_URLENCODE;
@@ -341,7 +348,7 @@ bool is_canonical_url(std::string_view text) noexcept {
 
 std::optional<Url> parse_url_curl(std::string_view text, std::string* why,
                                   std::string_view default_scheme) {
-  UrlHandle handle(curl_url());
+  UrlHandle handle(new_curl_url());
   if (!handle) return std::nullopt;
   std::string input(text);
   std::string first_error;
@@ -367,7 +374,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* why,
 
 std::optional<Url> resolve_url(std::string_view base, std::string_view reference,
                                std::string* why) {
-  UrlHandle handle(curl_url());
+  UrlHandle handle(new_curl_url());
   if (!handle) return std::nullopt;
   if (!set_url(handle.get(), std::string(base), kSetFlags, why)) return std::nullopt;
   // Setting a URL on a populated handle resolves it relative to the one it holds.
@@ -390,7 +397,7 @@ bool is_ip_literal(std::string_view host) noexcept {
 }
 
 std::optional<Url> parse_proxy_url(std::string_view text) {
-  UrlHandle handle(curl_url());
+  UrlHandle handle(new_curl_url());
   if (!handle || text.empty()) return std::nullopt;
   // libcurl's URL API knows no socks schemes: parse generically, default http.
   std::string input(text);
