@@ -7,7 +7,9 @@
 # Used by `bench/net.sh --callgrind N` (binary=bench_net_fetch) and `bench/run.sh
 # --profile N` (binary=/cmd/gfetch, the CLI: core/fetch and cmd/ get parts of their own).
 # The first table gives each request's CPU to its owner: libc, malloc and libstdc++
-# count for whoever called them (gfetch's code, libcurl, libevent). With user_us and
+# count for whoever called them (gfetch's code, libcurl, libevent), and so does
+# libcurl's allocator (core/net/curl_memory.cpp): it replaces glibc's malloc for
+# libcurl, so its work is libcurl's, as glibc's was. With user_us and
 # sys_us (measured CPU per request) it also gives microseconds, the kernel included.
 #   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch [-v user_us=U -v sys_us=S] \
 #       -f callgrind_split.awk A B
@@ -25,6 +27,7 @@ function ours(object) { return index(object, binary) > 0 }
 # The part an instruction belongs to, from its object, file and function.
 function part(object, file, fn) {
   if (ours(object)) {
+    if (fn ~ /curl_memory::/) return "libcurl's allocator (core/net/curl_memory.cpp)"
     if (fn ~ /gfetch::net/ || file ~ /core\/net\//) return "gfetch net (core/net)"
     if (fn ~ /green::/ || file ~ /core\/green\//) return "green (core/green)"
     if (file ~ /core\/fetch\//) return "gfetch fetch (core/fetch: job, pool, report)"
@@ -42,9 +45,10 @@ function part(object, file, fn) {
   return "other: " base(object)
 }
 function clean(fn) { sub(/'[0-9]+$/, "", fn); return fn }
-# Who answers for an object's instructions: "" for the shared helpers (libc, malloc,
-# libstdc++, the loader), which count for their caller.
-function owner_of(object) {
+# Who answers for a function's instructions: "" for the shared helpers (libc, malloc,
+# libstdc++, the loader, libcurl's allocator), which count for their caller.
+function owner_of(object, fn) {
+  if (ours(object) && fn ~ /curl_memory::/) return ""
   if (ours(object) || object ~ /libboost_context/) return "gfetch's own code (core/, cmd/, inlined std::, Boost.Context)"
   if (object ~ /libcurl/) return "libcurl"
   if (object ~ /libevent/) return "libevent"
@@ -79,12 +83,12 @@ FNR == 1 { run = (FILENAME == ARGV[1]) ? "small" : "large"; ob = ""; fl = ""; fn
       calls[run, clean(callee_fn) " (" base(target_ob) ")"] += cost
     # A call from an owner into a shared helper: the helper's work is the caller's.
     # ("(below main)" is callgrind's name for the process's entry: everything.)
-    if (owner_of(ob) != "" && owner_of(target_ob) == "" && fn != "(below main)")
-      owners[run, owner_of(ob)] += cost
+    if (owner_of(ob, fn) != "" && owner_of(target_ob, callee_fn) == "" && fn != "(below main)")
+      owners[run, owner_of(ob, fn)] += cost
     callee_ob = ""
     next
   }
-  if (owner_of(ob) != "") owners[run, owner_of(ob)] += cost
+  if (owner_of(ob, fn) != "") owners[run, owner_of(ob, fn)] += cost
   parts[run, part(ob, cur_file, fn)] += cost
   fns[run, clean(fn) " [" base(ob) "]"] += cost
   if (ours(ob)) own[run, clean(fn)] += cost

@@ -316,20 +316,22 @@ std::optional<Url> parse_url_fast(std::string_view text, std::string_view defaul
   std::optional<Canonical> parts = scan_canonical(text, default_scheme);
   if (!parts) return url;
   url.emplace();
-  url->scheme.assign(parts->scheme);
-  url->host.assign(parts->host);
+  // append, not assign: the strings are empty, and assign goes through
+  // libstdc++'s general _M_replace (~95 instructions a call, five per URL).
+  url->scheme.append(parts->scheme);
+  url->host.append(parts->host);
   if (parts->fold_host) {
     for (char& c : url->host) c = to_lower(c);
   }
   url->port = parts->port_number;
   if (parts->path.empty()) {
-    url->path.assign(1, '/');
+    url->path.push_back('/');
   } else {
-    url->path.assign(parts->path);
+    url->path.append(parts->path);
   }
-  url->query.assign(parts->query);
+  url->query.append(parts->query);
   if (parts->text_is_href) {
-    url->href.assign(text);
+    url->href.append(text);
   } else {
     url->href.reserve(url->scheme.size() + 4 + url->host.size() + parts->port.size() +
                       url->path.size() + 1 + url->query.size());
