@@ -68,8 +68,10 @@ FNR == 1 { run = (FILENAME == ARGV[1]) ? "small" : "large"; ob = ""; fl = ""; fn
 /^calls=/ {
   pending = 1
   count = substr($1, 7) + 0
-  if (callee_fn ~ /^(malloc|calloc|realloc)$/) allocs[run, "malloc + calloc + realloc calls, all callers"] += count
+  if (callee_fn ~ /^(malloc|calloc|realloc)$/) allocs[run, "glibc malloc + calloc + realloc calls, all callers"] += count
   if (callee_fn ~ /^operator new/) allocs[run, "of which operator new (C++: gfetch, green, std::)"] += count
+  if (ob ~ /libcurl/ && callee_fn ~ /curl_memory::(allocate|reallocate|duplicate)/)
+    allocs[run, "libcurl's, through its allocator (core/net/curl_memory.cpp)"] += count
   next
 }
 /^[0-9+*-]/ {
