@@ -264,11 +264,11 @@ bool append(Slist& list, const std::string& line) {
 
 long receive_buffer_size(std::size_t in_flight) noexcept {
   constexpr std::size_t kBudget = 8u << 20;
-  constexpr std::size_t kMin = 1024;       // libcurl's smallest
-  constexpr std::size_t kMax = 64 * 1024;  // more buys nothing on loopback or a LAN
-  std::size_t size = kMax;
-  while (size > kMin && size * std::max<std::size_t>(in_flight, 1) > kBudget) size /= 2;
-  return static_cast<long>(size);
+  constexpr std::size_t kMin = 1024;        // libcurl's smallest
+  constexpr std::size_t kMax = 128 * 1024;  // a 64 KiB body and its headers in one read
+  std::size_t size = std::min(kMax, kBudget / std::max<std::size_t>(in_flight, 1));
+  const std::size_t granule = size >= 4096 ? 4096 : 1024;
+  return static_cast<long>(std::max(kMin, size - size % granule));
 }
 
 bool UrlParts::set_part(CURLUPart part, const char* value) noexcept {

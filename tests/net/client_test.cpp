@@ -376,13 +376,14 @@ TEST_CASE("header lines: kept ones with their folding, Location, a new status re
   }
 }
 
-TEST_CASE("receive buffers share an 8 MiB budget, 1 KiB to 64 KiB each", "[client]") {
+TEST_CASE("receive buffers share an 8 MiB budget, 1 KiB to 128 KiB each", "[client]") {
   using gfetch::net::detail::receive_buffer_size;
-  CHECK(receive_buffer_size(0) == 64 * 1024);
-  CHECK(receive_buffer_size(100) == 64 * 1024);
-  CHECK(receive_buffer_size(128) == 64 * 1024);
-  CHECK(receive_buffer_size(129) == 32 * 1024);
+  CHECK(receive_buffer_size(0) == 128 * 1024);
+  CHECK(receive_buffer_size(64) == 128 * 1024);
+  CHECK(receive_buffer_size(65) == 124 * 1024);  // 8 MiB / 65, in whole 4 KiB
+  CHECK(receive_buffer_size(100) == 80 * 1024);  // a 64 KiB body with its headers
   CHECK(receive_buffer_size(1000) == 8 * 1024);
+  CHECK(receive_buffer_size(2100) == 3 * 1024);  // 3,994 bytes: in whole KiB below 4 KiB
   CHECK(receive_buffer_size(5000) == 1024);
   CHECK(receive_buffer_size(1000000) == 1024);
 }

@@ -201,9 +201,10 @@ struct Hop {
 };
 
 // The receive buffer for a transfer started while `in_flight` fetches run: all of
-// them share an 8 MiB budget, as a power of two from 1 KiB to 64 KiB. At pool 100 a
-// 64 KiB body arrives in two reads instead of five (libcurl's default is 16 KiB); at
-// 5,000 slow transfers the buffers cost 5 MiB instead of 80.
+// them share an 8 MiB budget, from 1 KiB to 128 KiB each (in 4 KiB steps, 1 KiB
+// ones below 4 KiB). At pool 100 (80 KiB) a 64 KiB body and its headers arrive in
+// one read, not five (libcurl's default is 16 KiB); at 5,000 slow transfers the
+// buffers cost 5 MiB instead of 80.
 long receive_buffer_size(std::size_t in_flight) noexcept;
 
 // Sets every per-request option of `easy` for `hop`, so a pooled handle carries
