@@ -144,7 +144,8 @@ class ClientCore {
   // TLS sessions are shared by every handle: a new connection to a host resumes
   // the session another transfer made, and no handle keeps its own session table.
   static std::unique_ptr<CURLSH, ShareDeleter> make_share() {
-    std::unique_ptr<CURLSH, ShareDeleter> share((ensure_curl_initialised(), curl_share_init()));
+    ensure_curl_initialised();  // libcurl allocates the share: its allocator first
+    std::unique_ptr<CURLSH, ShareDeleter> share(curl_share_init());
     if (share) curl_share_setopt(share.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     return share;
   }

@@ -29,10 +29,16 @@ namespace {
 
 constexpr long kInitialIdleCap = 64;
 
+// libcurl allocates the handle: its allocator must be in place first.
+CURLM* new_multi() {
+  ensure_curl_initialised();
+  return curl_multi_init();
+}
+
 }  // namespace
 
 Multi::Multi(green::Hub& hub, const Limits& limits, CURLSH* share)
-    : hub_(&hub), share_(share), multi_((ensure_curl_initialised(), curl_multi_init())), timer_(hub, [this] { on_timeout(); }) {
+    : hub_(&hub), share_(share), multi_(new_multi()), timer_(hub, [this] { on_timeout(); }) {
   if (multi_ == nullptr) throw std::runtime_error("net: curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Multi::on_socket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
