@@ -43,6 +43,7 @@ constexpr unsigned kClasses = kSmallClasses + (18 - 8) * kClassesPerDoubling;  /
 struct RegionHeader {
   std::uint32_t size_class;  // kLargeClass: one large block at kLargeOffset
   std::size_t large_size;
+  RegionHeader* next_segment;  // class segments: the one made before (see Depot)
 };
 constexpr std::uint32_t kLargeClass = UINT32_MAX;
 static_assert(sizeof(RegionHeader) <= kLargeOffset);
@@ -97,6 +98,7 @@ struct Depot {
   FreeBlock* free[kClasses]{};
   char* carve_next[kClasses]{};
   char* carve_end[kClasses]{};
+  RegionHeader* segments = nullptr;  // every class segment, newest first
 };
 Depot& depot() {
   static auto* instance = new Depot();  // never destroyed: threads may exit after main
@@ -138,6 +140,8 @@ thread_local Donor t_donor;
     auto* header = reinterpret_cast<RegionHeader*>(segment);
     header->size_class = size_class;
     header->large_size = 0;
+    header->next_segment = shared.segments;
+    shared.segments = header;
     GFETCH_POISON(segment + kFirstBlock, kSegmentSize - kFirstBlock);
     shared.carve_next[size_class] = segment + kFirstBlock;
     shared.carve_end[size_class] = segment + kSegmentSize;
@@ -154,6 +158,7 @@ void* allocate_large(std::size_t size, bool zeroed) noexcept {
   auto* header = reinterpret_cast<RegionHeader*>(region);
   header->size_class = kLargeClass;
   header->large_size = size;
+  header->next_segment = nullptr;
   if (zeroed) std::memset(region + kLargeOffset, 0, size);
   return region + kLargeOffset;
 }
@@ -205,7 +210,17 @@ std::size_t capacity(const void* block) noexcept {
 }
 
 bool from_size_class(const void* block) noexcept {
-  return !is_large(block);
+  if (is_large(block)) return false;
+  // Any pointer may be asked about (a test checks that libcurl's blocks are
+  // ours): only this allocator's own segment headers are read.
+  const RegionHeader* region = region_of(block);
+  Depot& shared = depot();
+  std::lock_guard<std::mutex> lock(shared.mutex);
+  for (const RegionHeader* segment = shared.segments; segment != nullptr;
+       segment = segment->next_segment) {
+    if (segment == region) return true;
+  }
+  return false;
 }
 
 namespace {

@@ -28,7 +28,8 @@ char* duplicate(const char* text) noexcept;
 void release(void* block) noexcept;
 
 // For tests: the bytes a block can hold without moving (at least what was asked),
-// and whether it came from a size class (false: straight from glibc, too large).
+// and whether a pointer lies in one of this allocator's class segments (false for
+// its large blocks and for memory it did not make; walks the segments).
 std::size_t capacity(const void* block) noexcept;
 bool from_size_class(const void* block) noexcept;
 
