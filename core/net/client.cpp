@@ -324,6 +324,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   } opening(opens_h2c);
 
   Multi& multi = multi_for(http2_possible);
+  hop.dns_cache_timeout = multi.dns_cache_timeout();
   transfer.want_active_socket = opens_h2c != nullptr;
   // Declared in this order so that unwinding (kill, green::Timeout) removes the
   // handle from the multi before the pool gets it back and before `transfer` dies.
@@ -437,8 +438,8 @@ std::error_code ClientCore::resolve_into(const std::string& host, int port, Fetc
     return total_binds && result.error == errc::dns_timeout ? errc::total_timeout : result.error;
   }
   if (result.addresses.empty()) return errc::dns_not_found;
-  // "+host:port:addr,[v6addr]": '+' lets the entry expire from libcurl's DNS cache
-  // like its own would; the next hop or fetch adds a fresh one anyway.
+  // "+host:port:addr,[v6addr]": '+' leaves the entry prunable (DnsCachePruning);
+  // every hop and fetch to the host replaces it with a fresh one anyway.
   std::string entry = std::move(prefix);
   for (std::size_t i = 0; i < result.addresses.size(); ++i) {
     const std::string& address = result.addresses[i];

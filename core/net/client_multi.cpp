@@ -38,7 +38,11 @@ CURLM* new_multi() {
 }  // namespace
 
 Multi::Multi(green::Hub& hub, const Limits& limits, CURLSH* share)
-    : hub_(&hub), share_(share), multi_(new_multi()), timer_(hub, [this] { on_timeout(); }) {
+    : hub_(&hub),
+      share_(share),
+      multi_(new_multi()),
+      timer_(hub, [this] { on_timeout(); }),
+      dns_pruning_(hub.now()) {
   if (multi_ == nullptr) throw std::runtime_error("net: curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Multi::on_socket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -59,6 +63,10 @@ Multi::~Multi() {
   for (const std::unique_ptr<Easy>& easy : pool_) curl_easy_cleanup(easy->handle);
   sockets_.clear();
   closed_.clear();
+}
+
+long Multi::dns_cache_timeout() noexcept {
+  return dns_pruning_.timeout_for(hub_->now());
 }
 
 std::unique_ptr<Easy> Multi::acquire() {

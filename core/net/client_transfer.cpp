@@ -381,6 +381,8 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
   const curl_off_t max_filesize =
       static_cast<curl_off_t>(limit == UINT64_MAX || limit > INT64_MAX ? 0 : limit);
   update(CURLOPT_MAXFILESIZE_LARGE, have.max_filesize, max_filesize, max_filesize);
+  update(CURLOPT_DNS_CACHE_TIMEOUT, have.dns_cache_timeout, hop.dns_cache_timeout,
+         hop.dns_cache_timeout);
   const long verify = request.tls.insecure ? 0L : 1L;
   if (all || have.verify != verify) {
     set(CURLOPT_SSL_VERIFYPEER, verify);

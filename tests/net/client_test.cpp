@@ -388,6 +388,19 @@ TEST_CASE("receive buffers share an 8 MiB budget, 1 KiB to 128 KiB each", "[clie
   CHECK(receive_buffer_size(1000000) == 1024);
 }
 
+TEST_CASE("libcurl's DNS cache is pruned by one transfer a minute per multi handle", "[client]") {
+  using gfetch::net::detail::DnsCachePruning;
+  DnsCachePruning pruning(1000.0);  // the multi handle's creation, on the hub's clock
+  CHECK(pruning.timeout_for(1000.0) == -1);
+  CHECK(pruning.timeout_for(1059.9) == -1);
+  CHECK(pruning.timeout_for(1060.0) == DnsCachePruning::kSeconds);  // this one prunes
+  CHECK(pruning.timeout_for(1060.0) == -1);                         // the rest do not
+  CHECK(pruning.timeout_for(1119.9) == -1);
+  CHECK(pruning.timeout_for(1500.0) == DnsCachePruning::kSeconds);  // after a quiet spell
+  CHECK(pruning.timeout_for(1559.0) == -1);
+  CHECK(pruning.timeout_for(1560.0) == DnsCachePruning::kSeconds);
+}
+
 TEST_CASE("stop_reusing_connections closes connections as their transfers end", "[client]") {
   testing::HttpServer server;
   green::Hub hub;

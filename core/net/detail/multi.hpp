@@ -49,6 +49,8 @@ class Multi {
   // transfer's handle was removed on the hub already (Transfer::detached): no-op.
   void remove(CURL* easy, const Transfer& transfer) noexcept;
   std::size_t active() const noexcept { return active_; }
+  // CURLOPT_DNS_CACHE_TIMEOUT for a transfer starting now: see DnsCachePruning.
+  long dns_cache_timeout() noexcept;
   // Keeps at most one idle connection (libcurl's smallest cache) from now on: the
   // connection of each transfer that ends is closed, unless it is the only one.
   void stop_caching_connections() noexcept;
@@ -82,6 +84,7 @@ class Multi {
   bool idle_cap_auto_ = true;
   std::size_t active_ = 0;
   std::uint64_t next_serial_ = 1;
+  DnsCachePruning dns_pruning_;
   std::vector<std::unique_ptr<Socket>> sockets_;  // by fd
   std::vector<std::unique_ptr<Socket>> closed_;   // freed outside their own callbacks
   std::vector<std::unique_ptr<Easy>> pool_;
