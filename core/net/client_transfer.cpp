@@ -365,7 +365,12 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
       current = wanted;
     }
   };
-  update(CURLOPT_USERAGENT, have.user_agent, *hop.user_agent, hop.user_agent->c_str());
+  const bool agent_set = hop.user_agent != nullptr;
+  if (all || have.user_agent.has_value() != agent_set ||
+      (agent_set && *have.user_agent != *hop.user_agent)) {
+    set(CURLOPT_USERAGENT, agent_set ? hop.user_agent->c_str() : nullptr);
+    have.user_agent = agent_set ? std::optional<std::string>(*hop.user_agent) : std::nullopt;
+  }
   // Always explicit, so libcurl never reads proxy variables from the environment:
   // the client decided (no_proxy included) and resolved the names it will use.
   update(CURLOPT_PROXY, have.proxy, *hop.proxy, hop.proxy->c_str());

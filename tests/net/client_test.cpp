@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -138,6 +139,33 @@ TEST_CASE("headers, user agent and methods are sent", "[client]") {
 
   request.user_agent = "probe/2";
   CHECK(client.fetch(request).body.find("User-Agent: probe/2\n") != std::string::npos);
+
+  // Exactly one User-Agent, whichever way it is set; a request's own header wins.
+  auto agents = [&](const Request& r) {
+    std::vector<std::string> found;  // the values, whatever the name's case
+    std::string body = client.fetch(r).body;
+    std::string lowered = body;
+    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (std::size_t at = lowered.find("user-agent: "); at != std::string::npos;
+         at = lowered.find("user-agent: ", at + 1)) {
+      const std::size_t value = at + 12;
+      found.push_back(body.substr(value, body.find('\n', value) - value));
+    }
+    return found;
+  };
+  const std::vector<std::string> default_agent{"client-default/1"};
+  CHECK(agents(keep(server.url("/headers"))) == default_agent);
+  request.user_agent.reset();
+  CHECK(agents(request) == default_agent);  // with headers of its own
+  request.headers.push_back({"user-agent", "mine/3"});
+  CHECK(agents(request) == std::vector<std::string>{"mine/3"});
+  request.headers.pop_back();
+  request.user_agent = "";  // none at all
+  CHECK(agents(request).empty());
+  Request bare = keep(server.url("/headers"));
+  bare.user_agent = "";
+  CHECK(agents(bare).empty());
+  CHECK(agents(keep(server.url("/headers"))) == default_agent);  // pooled handles forget
 
   Request head = get(server.url("/bytes/100"));
   head.method = "HEAD";

@@ -16,6 +16,7 @@
 #include "net/url.hpp"
 #include "support/http_server.hpp"
 
+using gfetch::net::BodySink;
 using gfetch::net::Client;
 using gfetch::net::is_ip_literal;
 using gfetch::net::parse_proxy_url;
@@ -143,6 +144,14 @@ TEST_CASE("fetches go through a proxy, and no_proxy bypasses it", "[client][prox
   CHECK(via.bytes_received == 7);
   CHECK(via.remote_port == proxy.port());
   CHECK(proxy.stats().count("/bytes/7") == 1);
+  // Through a proxy the User-Agent is libcurl's option (CONNECT carries it): once.
+  Response echoed =
+      client.fetch(Request{.url = "http://nowhere.invalid:9/headers", .sink = BodySink::memory()});
+  REQUIRE(echoed.ok());
+  const std::string agent = "User-Agent: " + Client::Options{}.user_agent + "\n";
+  const std::size_t first = echoed.body.find(agent);
+  CHECK(first != std::string::npos);
+  CHECK(echoed.body.find("User-Agent", first + 1) == std::string::npos);
 
   // A request's own proxy setting wins: "" connects directly.
   Response direct = client.fetch(Request{.url = origin.url("/bytes/3"), .proxy = ""});

@@ -152,7 +152,7 @@ class DnsCachePruning {
 // them only when they differ from what it already has: no reset, no string copy.
 struct StickyOptions {
   bool valid = false;  // false: unknown (a new or reset handle), set them all
-  std::string user_agent;
+  std::optional<std::string> user_agent;
   std::string proxy;
   std::optional<std::string> accept_encoding;
   long connect_timeout_ms = 0;
@@ -206,11 +206,11 @@ struct Hop {
   const std::string* url;
   CURLU* parsed_url;  // the same URL parsed (CURLOPT_CURLU), or null: libcurl parses
   const std::string* method;
-  const std::string* body;   // null: no body
-  curl_slist* headers;       // request headers + User-Agent handling
-  curl_slist* resolve;       // "+host:port:addr,..." entries, may be null
-  const std::string* proxy;  // "" = direct (the client applied no_proxy already)
-  const std::string* user_agent;
+  const std::string* body;        // null: no body
+  curl_slist* headers;            // the request's headers, User-Agent included
+  curl_slist* resolve;            // "+host:port:addr,..." entries, may be null
+  const std::string* proxy;       // "" = direct (the client applied no_proxy already)
+  const std::string* user_agent;  // CURLOPT_USERAGENT, or null (in `headers`, or none)
   Transfer* transfer;
   // libcurl's receive buffer for this transfer (CURLOPT_BUFFERSIZE): see
   // receive_buffer_size.
