@@ -104,9 +104,6 @@ class ClientCore {
         proxies_(ProxyConfig::load(options_.proxy, options_.no_proxy)),
         share_(make_share()) {
     multis_.push_back(std::make_unique<Multi>(*hub_, limits(), share_.get()));
-    if (!options_.user_agent.empty()) {
-      (void)append(default_agent_list_, "User-Agent: " + options_.user_agent);  // null: per request
-    }
   }
 
   // Fills `response` (the caller's return value: no Response is moved per fetch).
@@ -179,7 +176,12 @@ class ClientCore {
   Resolver* resolver_;
   ProxyConfig proxies_;
   std::unique_ptr<CURLSH, ShareDeleter> share_;  // outlives the multis' handles
-  Slist default_agent_list_;  // "User-Agent: <options_.user_agent>", for most requests
+  // A header list of just "User-Agent: <agent>" per agent seen (a few at most):
+  // most requests have no other header and need no list of their own. Kept for
+  // the client's life: libcurl reads a list during any transfer given it.
+  static constexpr std::size_t kMaxAgentLists = 8;
+  std::unordered_map<std::string, Slist> agent_lists_;
+  curl_slist* agent_list(const std::string& agent);
   std::vector<std::unique_ptr<Multi>> multis_;  // see multi_for
   Transfer* in_flight_ = nullptr;               // transfers added to a multi, for close()
   bool h2c_workaround_ = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
@@ -306,10 +308,8 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
       });
   Slist headers;
   curl_slist* header_list = nullptr;
-  if (agent_in_list && request_headers.empty() && &user_agent == &options_.user_agent &&
-      default_agent_list_) {
-    header_list = default_agent_list_.get();  // no list to build per request
-  } else {
+  if (agent_in_list && request_headers.empty()) header_list = agent_list(user_agent);
+  if (header_list == nullptr) {
     for (const Header& header : request_headers) {
       if (!append(headers,
                   header.value.empty() ? header.name + ";" : header.name + ": " + header.value)) {
@@ -439,6 +439,17 @@ Multi& ClientCore::multi_for(bool http2_possible) {
   multis_.push_back(std::make_unique<Multi>(*hub_, limits(), share_.get()));
   if (!reuse_connections_) multis_.back()->stop_caching_connections();
   return *multis_.back();
+}
+
+curl_slist* ClientCore::agent_list(const std::string& agent) {
+  if (auto found = agent_lists_.find(agent); found != agent_lists_.end()) {
+    return found->second.get();
+  }
+  Slist list;
+  if (agent_lists_.size() >= kMaxAgentLists || !append(list, "User-Agent: " + agent)) {
+    return nullptr;  // the caller builds a list for this request
+  }
+  return agent_lists_.emplace(agent, std::move(list)).first->second.get();
 }
 
 std::error_code ClientCore::resolve_into(const std::string& host, int port, Fetch& fetch,

@@ -166,6 +166,11 @@ TEST_CASE("headers, user agent and methods are sent", "[client]") {
   bare.user_agent = "";
   CHECK(agents(bare).empty());
   CHECK(agents(keep(server.url("/headers"))) == default_agent);  // pooled handles forget
+  for (int i = 0; i < 12; ++i) {  // more agents than the client keeps lists for
+    bare.user_agent = "agent/" + std::to_string(i);
+    CHECK(agents(bare) == std::vector<std::string>{*bare.user_agent});
+  }
+  CHECK(agents(keep(server.url("/headers"))) == default_agent);
 
   Request head = get(server.url("/bytes/100"));
   head.method = "HEAD";
