@@ -163,6 +163,9 @@ class ClientCore {
                 PendingConnect& pending);
   // The origin whose h2c connection this hop opens, or null (none, or reused).
   H2cOrigin* plan_h2c(const Fetch& fetch, const std::string& proxy, Hop& hop);
+  // The kept "User-Agent: <agent>" list (agent_lists_), or null when the client
+  // keeps no more: the caller builds one for the request.
+  curl_slist* agent_list(const std::string& agent);
   std::error_code resolve_into(const std::string& host, int port, Fetch& fetch, Slist& entries);
   std::error_code wait(Transfer& transfer, const Fetch& fetch);
   void record(Fetch& fetch, Transfer& transfer, CURL* easy);
@@ -181,7 +184,6 @@ class ClientCore {
   // the client's life: libcurl reads a list during any transfer given it.
   static constexpr std::size_t kMaxAgentLists = 8;
   std::unordered_map<std::string, Slist> agent_lists_;
-  curl_slist* agent_list(const std::string& agent);
   std::vector<std::unique_ptr<Multi>> multis_;  // see multi_for
   Transfer* in_flight_ = nullptr;               // transfers added to a multi, for close()
   bool h2c_workaround_ = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
