@@ -33,6 +33,23 @@ setup_limits_and_pinning() {
   fi
 }
 
+# cores_busy cpu...: "cpuN X% busy" for each CPU over the next second (/proc/stat).
+# Another process running there (a build, a leftover loop) skews every figure, the
+# single-threaded tools' (gfetch, curl) most: wget2's 100 threads take a larger
+# share of a contended core.
+cores_busy() {
+  local before after cpu
+  before=$(cat /proc/stat)
+  sleep 1
+  after=$(cat /proc/stat)
+  for cpu in "$@"; do
+    awk -v c="cpu$cpu" 'FNR == 1 { f++ } $1 == c { busy[f] = $2 + $3 + $4 + $7 + $8 + $9; idle[f] = $5 + $6 }
+      END { b = busy[2] - busy[1]; t = b + idle[2] - idle[1]
+            printf "%s %d%% busy\n", c, (t > 0 ? 100 * b / t : 0) }' \
+      <(printf '%s\n' "$before") <(printf '%s\n' "$after")
+  done
+}
+
 # build_release build-dir target...: configures the release preset there when it has
 # no build yet (build/release-debuginfo: the same flags plus -g), then builds the
 # targets (a no-op when up to date).

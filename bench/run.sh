@@ -294,6 +294,12 @@ fi
 
 # ---- the runs: warm-up (a, b), then tools interleaved, the first rotating ----
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+if ((${#pin_client[@]} > 0)); then
+  busy_before=$(cores_busy "$server_cpu" "$client_cpu" | paste -sd, - | sed 's/,/, /g')
+else
+  busy_before=$(cores_busy 0)
+fi
+log "in the second before the runs: $busy_before (nginx is idle: near 0% is expected)"
 started=$(date +%s)
 for w in "${selected[@]}"; do
   if [ "$w" = a ] || [ "$w" = b ]; then
@@ -333,7 +339,7 @@ cp "$work/results.tsv" "$rows_file"
 "$python" "$root/bench/report.py" "$work/results.tsv" \
   --machine "$(nproc) CPUs, $cpu_model; $(uname -sr); $(free -g | awk '/Mem:/ { print $2 }') GiB RAM" \
   --versions "$versions" --command "$command_line" --runs "a=$runs_short,b=$runs_short,c=$runs_long,d=$runs_long" \
-  --load "$load_before before, $load_after after ($minutes min)" \
+  --load "$load_before before ($busy_before in the second before the runs), $load_after after ($minutes min)" \
   --pacing "$pacing_s" --pin "nginx on CPU $server_cpu, clients on CPU $client_cpu" \
   --desc "a=${w_desc[a]}" --desc "b=${w_desc[b]}" --desc "c=${w_desc[c]}" --desc "d=${w_desc[d]}" \
   --pools "a=${w_pool[a]},b=${w_pool[b]},c=${w_pool[c]},d=${w_pool[d]}" \
