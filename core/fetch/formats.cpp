@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <system_error>
 
 #include "fetch/write_out.hpp"
@@ -15,40 +16,60 @@ namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
+// The length of `text`'s prefix without control bytes (< 0x20 and 0x7f): all of
+// it, nearly always. Eight bytes at a time: in a word, a byte b < 0x20 makes
+// (b - 0x20) & ~b have its high bit set (bytes >= 0x80 never do, and a borrow
+// into the next byte comes only from a byte that is flagged itself); 0x7f is the
+// same test on the word xor 0x7f..7f against 0x01..01.
+std::size_t clean_prefix(std::string_view text) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101u;
+  constexpr std::uint64_t kHigh = 0x8080808080808080u;
+  std::size_t at = 0;
+  for (; at + 8 <= text.size(); at += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + at, sizeof word);
+    const std::uint64_t del = word ^ (kOnes * 0x7f);
+    if ((((word - kOnes * 0x20) & ~word) | ((del - kOnes) & ~del)) & kHigh) break;
+  }
+  while (at < text.size() && static_cast<unsigned char>(text[at]) >= 0x20 && text[at] != 0x7f) {
+    ++at;
+  }
+  return at;
+}
+
 // Appends `text` with control bytes percent-encoded (what tsv_clean returns).
 void append_tsv_clean(std::string& out, std::string_view text) {
-  std::size_t clean = 0;
-  while (clean < text.size() && static_cast<unsigned char>(text[clean]) >= 0x20 &&
-         text[clean] != 0x7f) {
-    ++clean;
-  }
-  out.append(text.substr(0, clean));  // all of it, nearly always
+  const std::size_t clean = clean_prefix(text);
+  out.append(text.data(), clean);  // all of it, nearly always
   if (clean < text.size()) out += tsv_clean(text.substr(clean));
 }
 
-// Appends a number as printf would ("%llu", "%.3f"), without printf's cost.
-template <typename... Format>
-void append_number(std::string& out, auto value, Format... format) {
-  char buffer[64];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value, format...);
-  if (error == std::errc{}) out.append(buffer, end);
+// Writes `seconds` as append_seconds_3 appends it, at `at` with room for
+// kSecondsRoom bytes; returns the end (`at` itself when a huge value does not fit,
+// as printf's output would not).
+constexpr std::size_t kSecondsRoom = 64;
+char* write_seconds_3(char* at, double seconds) noexcept {
+  constexpr double kMax = 1e15;  // milliseconds stay exact in a uint64 far beyond this
+  char* const end = at + kSecondsRoom;
+  if (!(seconds >= 0 && seconds < kMax)) {  // negative, huge or NaN: as printf would
+    auto [written, error] = std::to_chars(at, end, seconds, std::chars_format::fixed, 3);
+    return error == std::errc{} ? written : at;  // nothing when it does not fit
+  }
+  const auto ms = static_cast<std::uint64_t>(seconds * 1000.0 + 0.5);
+  at = std::to_chars(at, end, ms / 1000).ptr;
+  const auto fraction = static_cast<unsigned>(ms % 1000);
+  *at++ = '.';
+  *at++ = static_cast<char>('0' + fraction / 100);
+  *at++ = static_cast<char>('0' + fraction / 10 % 10);
+  *at++ = static_cast<char>('0' + fraction % 10);
+  return at;
 }
 
 }  // namespace
 
 void append_seconds_3(std::string& out, double seconds) {
-  constexpr double kMax = 1e15;             // milliseconds stay exact in a uint64 far beyond this
-  if (!(seconds >= 0 && seconds < kMax)) {  // negative, huge or NaN: as printf would
-    append_number(out, seconds, std::chars_format::fixed, 3);
-    return;
-  }
-  const auto ms = static_cast<std::uint64_t>(seconds * 1000.0 + 0.5);
-  append_number(out, ms / 1000);
-  const auto fraction = static_cast<unsigned>(ms % 1000);
-  const char digits[4] = {'.', static_cast<char>('0' + fraction / 100),
-                          static_cast<char>('0' + fraction / 10 % 10),
-                          static_cast<char>('0' + fraction % 10)};
-  out.append(digits, sizeof digits);
+  char buffer[kSecondsRoom];
+  out.append(buffer, write_seconds_3(buffer, seconds));
 }
 
 namespace {
@@ -59,19 +80,23 @@ class TsvFormatter final : public Formatter {
  public:
   void format(const Result& r, std::string& out) const override {
     append_tsv_clean(out, r.url);
-    out += '\t';
-    append_number(out, r.status);
-    out += '\t';
-    append_number(out, r.bytes);
-    out += '\t';
-    append_seconds_3(out, r.time_total);
-    out += '\t';
+    // The three numbers and their tabs go through one buffer, one append: each
+    // append to `out` checks its capacity.
+    char numbers[3 + 11 + 20 + kSecondsRoom];  // tabs, an int, a uint64, the seconds
+    char* at = numbers;
+    *at++ = '\t';
+    at = std::to_chars(at, at + 11, r.status).ptr;
+    *at++ = '\t';
+    at = std::to_chars(at, at + 20, r.bytes).ptr;
+    *at++ = '\t';
+    out.append(numbers, write_seconds_3(at, r.time_total));
     if (r.error.empty()) {
-      out += '-';
+      out.append("\t-\n", 3);
     } else {
+      out += '\t';
       append_tsv_clean(out, r.error);
+      out += '\n';
     }
-    out += '\n';
   }
 };
 

@@ -68,6 +68,46 @@ TEST_CASE("TSV: url status bytes seconds error, '-' for no error") {
   CHECK(columns[4] == "connect-refused");
 }
 
+TEST_CASE("TSV: every control byte is encoded wherever it falls, UTF-8 is kept") {
+  // The scan reads eight bytes at a time: put the byte at each place of two words
+  // and of the tail, in URLs of several lengths.
+  const std::string utf8 = "\xc3\xa9\xe2\x82\xac";  // é and €: bytes >= 0x80 stay
+  for (char control : {'\x00', '\x01', '\t', '\n', '\x1f', '\x7f'}) {
+    for (std::size_t length : {1u, 7u, 8u, 9u, 16u, 23u}) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string url(length, 'a');
+        url[at] = control;
+        Result r = sample();
+        r.url = utf8 + url;
+        std::string expected = utf8 + url.substr(0, at) + "%" +
+                               "0123456789ABCDEF"[static_cast<unsigned char>(control) >> 4] +
+                               "0123456789ABCDEF"[control & 15] + url.substr(at + 1);
+        std::string line = render(r, Format::tsv);
+        INFO("control " << int(control) << " at " << at << " of " << length);
+        CHECK(line.substr(0, line.find('\t')) == expected);
+      }
+    }
+  }
+  Result r = sample();
+  r.url = "http://h/" + utf8 + " ~";  // 0x20 and 0x7e are the edges that stay
+  CHECK(render(r, Format::tsv).starts_with(r.url + "\t"));
+}
+
+TEST_CASE("TSV: the numbers at their widest") {
+  Result r = sample();
+  r.status = 599;
+  r.bytes = UINT64_MAX;
+  r.time_total = 123456789.9996;
+  r.error = "x\ty";
+  CHECK(render(r, Format::tsv) ==
+        "http://example.com/a,b\"c\t599\t18446744073709551615\t123456790.000\tx%09y\n");
+  r.status = 0;
+  r.bytes = 0;
+  r.time_total = 0;
+  r.error.clear();
+  CHECK(render(r, Format::tsv) == "http://example.com/a,b\"c\t0\t0\t0.000\t-\n");
+}
+
 TEST_CASE("TSV seconds: three decimals, as printf has them") {
   auto text = [](double seconds) {
     std::string out;
