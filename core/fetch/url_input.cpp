@@ -49,16 +49,17 @@ std::optional<Normalised> normalise_url(std::string_view line) {
   if (text.empty() || text.front() == '#') return std::nullopt;
   Normalised out;
   out.url = std::string(text);  // kept as read when the URL is invalid
+  // Nearly every line: a canonical lower-case http(s) URL, kept exactly as it is
+  // (the canonical form has no whitespace or control bytes: checked first, once).
+  if ((text.starts_with("http://") || text.starts_with("https://")) &&
+      net::detail::is_canonical_url(text)) {
+    return out;
+  }
   for (unsigned char c : text) {
     if (c < 0x20 || c == 0x7f || c == ' ') {
       out.error = "contains whitespace or control characters";
       return out;
     }
-  }
-  // Nearly every line: a canonical lower-case http(s) URL, kept exactly as it is.
-  if ((text.starts_with("http://") || text.starts_with("https://")) &&
-      net::detail::is_canonical_url(text)) {
-    return out;
   }
   std::size_t sep = text.find("://");
   bool has_scheme = sep != std::string_view::npos && sep > 0 &&

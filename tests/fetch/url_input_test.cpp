@@ -66,6 +66,12 @@ TEST_CASE("invalid URLs say why") {
   check("http://", "no host");
   check("http:///path", "no host");
   check("http://exa mple.com/", "whitespace");
+  // Canonical but for one byte, anywhere: host, path, query, the end.
+  check("http://exa\x01mple.com/", "control characters");
+  check("http://example.com/a\tb", "control characters");
+  check("http://example.com/a?q=\x7f", "control characters");
+  check("http://example.com/a b", "whitespace");
+  check("http://127.0.0.1:8080/x\x1f", "control characters");
   check("http://example.com:99999/", "bad port");
   check("http://example.com:0/", "bad port");
   check("http://example.com:8x/", "bad port");
