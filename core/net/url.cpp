@@ -81,22 +81,27 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
 bool is_canonical_ipv4(std::string_view host) {
   const char* p = host.data();
   const char* const end = p + host.size();
-  for (int octet = 0; octet < 4; ++octet) {
-    if (octet > 0) {
-      if (p == end || *p != '.') return false;
+  auto digit = [&p, end]() -> unsigned {  // the digit at p, or 10 for anything else
+    return p != end && *p >= '0' && *p <= '9' ? static_cast<unsigned>(*p - '0') : 10u;
+  };
+  for (int octet = 0;; ++octet) {
+    unsigned value = digit();
+    if (value > 9) return false;
+    ++p;
+    if (unsigned next = digit(); next <= 9) {
+      if (value == 0) return false;  // a leading 0 stands alone
+      value = value * 10 + next;
       ++p;
-    }
-    if (p == end || !is_digit(*p)) return false;
-    unsigned value = static_cast<unsigned>(*p++ - '0');
-    if (value != 0) {  // a leading 0 stands alone
-      for (int more = 0; more < 2 && p != end && is_digit(*p); ++more) {
-        value = value * 10 + static_cast<unsigned>(*p++ - '0');
+      if ((next = digit()) <= 9) {
+        value = value * 10 + next;
+        ++p;
+        if (value > 255 || digit() <= 9) return false;  // too big, or a fourth digit
       }
-      if (value > 255) return false;
     }
-    if (p != end && is_digit(*p)) return false;  // "01", or a fourth digit
+    if (octet == 3) return p == end;
+    if (p == end || *p != '.') return false;
+    ++p;
   }
-  return p == end;
 }
 
 // text[from, to) without substr's bounds check (the scanners stay inside text).
@@ -137,18 +142,18 @@ std::size_t scan_authority(std::string_view text, std::size_t pos, bool has_sche
   const std::size_t start = pos;
   unsigned char all = 0xff;  // the bits every byte has
   unsigned char any = 0;     // the bits some byte has
-  bool after_dot = true;     // a label starts here
   for (; pos < text.size(); ++pos) {
     const unsigned char classes = classes_of(text[pos]);
     if (!(classes & kHostChar)) break;
-    const bool dot = classes & kDotChar;
-    if (dot && after_dot) return std::string_view::npos;
-    after_dot = dot;
     all &= classes;
     any |= classes;
   }
   out.host = slice(text, start, pos);
-  if (out.host.empty() || after_dot) return std::string_view::npos;
+  if (out.host.empty() || out.host.back() == '.') return std::string_view::npos;
+  if ((any & kDotChar) &&
+      (out.host.front() == '.' || out.host.find("..") != std::string_view::npos)) {
+    return std::string_view::npos;  // an empty label
+  }
   if (is_digit(out.host.front()) && (all & kNumberChar) && !is_canonical_ipv4(out.host)) {
     return std::string_view::npos;
   }
@@ -159,10 +164,9 @@ std::size_t scan_authority(std::string_view text, std::size_t pos, bool has_sche
   // URL); no scheme it knows starts with a digit.
   if (!has_scheme && !is_digit(text.front())) return std::string_view::npos;
   const std::size_t port_start = ++pos;
+  const std::size_t port_limit = std::min(text.size(), port_start + 5);
   int port = 0;
-  while (pos < text.size() && pos - port_start < 5 && is_digit(text[pos])) {
-    port = port * 10 + text[pos++] - '0';
-  }
+  while (pos < port_limit && is_digit(text[pos])) port = port * 10 + text[pos++] - '0';
   out.port = slice(text, port_start, pos);
   // Empty, leading zeros, 0 and > 65535 go to curl.
   if (out.port.empty() || out.port.front() == '0' || port > 65535) return std::string_view::npos;
