@@ -142,7 +142,7 @@ class Job::Run {
         Result result = admit(index, std::move(*line));
         result.error = "invalid-url";
         result.error_message = "invalid URL: " + why;
-        message(result.input + ": invalid URL '" + result.url + "': " + why);
+        message(result.input.label() + ": invalid URL '" + result.url + "': " + why);
         deliver(std::move(result));
         continue;
       }
@@ -174,7 +174,7 @@ class Job::Run {
     Result result;
     result.index = index;
     result.url = std::move(line.url);
-    result.input = std::move(line.where);
+    result.input = line.where;
     return result;
   }
 

@@ -3,7 +3,10 @@
 #include "fetch/result.hpp"
 
 #include <array>
+#include <charconv>
 #include <cstdio>
+#include <mutex>
+#include <set>
 #include <string>
 
 namespace gfetch {
@@ -55,7 +58,9 @@ const std::array kEntries = {
     GFETCH_TEXT(http_version, "HTTP version of the response"),
     GFETCH_TEXT(error, "error kind, empty when the fetch succeeded"),
     GFETCH_TEXT(error_message, "error description"),
-    GFETCH_TEXT(input, "where the URL was read: FILE:LINE"),
+    Entry{{"input", FieldType::text, "where the URL was read: FILE:LINE"},
+          [](const Result& r) { return r.input.label(); },
+          nullptr},
     GFETCH_TEXT(file, "file the body was saved to (-o)"),
 };
 
@@ -74,6 +79,25 @@ const Entry& entry_of(const Field& field) {
 }
 
 }  // namespace
+
+const std::string* InputSource::intern(std::string_view name) {
+  static std::mutex mutex;
+  static auto* names = new std::set<std::string, std::less<>>();  // never freed: see header
+  std::lock_guard<std::mutex> lock(mutex);
+  auto found = names->find(name);
+  if (found == names->end()) found = names->emplace(name).first;
+  return &*found;
+}
+
+std::string InputSource::label() const {
+  if (name == nullptr) return "";
+  char number[24];
+  char* const end = std::to_chars(number, number + sizeof number, line).ptr;
+  std::string out;
+  out.reserve(name->size() + 1 + static_cast<std::size_t>(end - number));
+  out.append(*name).append(1, ':').append(number, end);
+  return out;
+}
 
 std::span<const Field> fields() noexcept {
   return kFields;

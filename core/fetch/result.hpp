@@ -12,6 +12,18 @@
 
 namespace gfetch {
 
+// Where a URL was read: its source's display name ("urls.txt", "<stdin>", "<arg>")
+// and line (for "<arg>", the argument's position). Two words, so that the URL's
+// way from the reader to its result moves no string and builds none.
+struct InputSource {
+  const std::string* name = nullptr;  // from intern(): lives as long as the process
+  std::size_t line = 0;
+  // "urls.txt:12", "<stdin>:3", "<arg>:1"; "" when unset.
+  std::string label() const;
+  // The one stored copy of `name` (sources are few: one per input file).
+  static const std::string* intern(std::string_view name);
+};
+
 struct Result {
   std::size_t index = 0;         // admission order, 1-based (--keep-order sorts on it)
   std::string url;               // the URL as fetched (after trimming, scheme added)
@@ -30,7 +42,7 @@ struct Result {
   std::string http_version;      // "1.1", "2", ... ("" when no response)
   std::string error;             // error kind ("" when ok): "invalid-url", "cancelled", ...
   std::string error_message;     // a human sentence for the error ("" when ok)
-  std::string input;             // where the URL came from: "urls.txt:12", "<stdin>:3", "<arg>:1"
+  InputSource input;             // where the URL came from (input.label(): "urls.txt:12")
   std::string file;              // the saved body's path with -o ("" otherwise)
 
   // An HTTP response arrived (any status) and no transport error happened.

@@ -115,12 +115,12 @@ bool UrlReader::open_next_file() {
   const std::string& path = spec_.files[next_file_++];
   if (path == "-") {
     fd_ = STDIN_FILENO;
-    name_ = "<stdin>";
+    name_ = InputSource::intern("<stdin>");
   } else {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
     owns_fd_ = true;
-    name_ = path;
+    name_ = InputSource::intern(path);
   }
   // Pipes, sockets and terminals are waited for through the hub. Files are always
   // ready, and other character devices (/dev/null: `gfetch < /dev/null` in cron
@@ -152,7 +152,7 @@ bool UrlReader::fill() {
     if (n < 0) {
       int error = errno;
       buffer_.resize(old_size);
-      throw std::runtime_error(name_ + ": " + std::strerror(error));
+      throw std::runtime_error(*name_ + ": " + std::strerror(error));
     }
     buffer_.resize(old_size + static_cast<std::size_t>(n));
     if (n == 0) eof_ = true;
@@ -202,16 +202,9 @@ std::optional<InputLine> UrlReader::next() {
       ++duplicates_;
       continue;
     }
-    // "name:line", built in one allocation (the name is often a long path).
-    const std::string_view name = from_argument ? std::string_view("<arg>") : name_;
-    char number[24];
-    const std::size_t line_no = from_argument ? next_arg_ : line_no_;
-    const std::size_t digits = static_cast<std::size_t>(
-        std::to_chars(number, number + sizeof number, line_no).ptr - number);
-    std::string where;
-    where.reserve(name.size() + 1 + digits);
-    where.append(name).append(1, ':').append(number, digits);
-    return InputLine{std::move(normalised->url), std::move(where), std::move(normalised->error)};
+    const InputSource where{from_argument ? argument_name_ : name_,
+                            from_argument ? next_arg_ : line_no_};
+    return InputLine{std::move(normalised->url), where, std::move(normalised->error)};
   }
 }
 

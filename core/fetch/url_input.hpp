@@ -12,12 +12,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "fetch/result.hpp"
+
 namespace gfetch {
 
 // One input URL after normalisation.
 struct InputLine {
   std::string url;    // normalised (or, when invalid, the trimmed text as read)
-  std::string where;  // "urls.txt:12", "<stdin>:3", "<arg>:1"
+  InputSource where;  // where.label(): "urls.txt:12", "<stdin>:3", "<arg>:1"
   std::string error;  // why the URL is invalid; "" when it is valid
 };
 
@@ -70,7 +72,8 @@ class UrlReader {
   bool owns_fd_ = false;
   bool pollable_ = false;  // pipe, socket or terminal: wait through the hub
   bool eof_ = false;
-  std::string name_;  // current file's display name
+  const std::string* name_ = nullptr;  // current source's display name (interned)
+  const std::string* argument_name_ = InputSource::intern("<arg>");
   std::size_t line_no_ = 0;
   std::string buffer_;
   std::size_t buffer_pos_ = 0;

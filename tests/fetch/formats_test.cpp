@@ -31,7 +31,7 @@ Result sample() {
   r.redirects = 1;
   r.remote_ip = "127.0.0.1";
   r.http_version = "1.1";
-  r.input = "urls.txt:3";
+  r.input = {gfetch::InputSource::intern("urls.txt"), 3};
   return r;
 }
 

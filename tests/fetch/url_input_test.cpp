@@ -97,16 +97,16 @@ TEST_CASE("the reader numbers lines FILE:LINE, arguments first, files in order")
   std::vector<InputLine> lines = read_all(spec);
   REQUIRE(lines.size() == 5);
   CHECK(lines[0].url == "http://arg.example/");
-  CHECK(lines[0].where == "<arg>:1");
+  CHECK(lines[0].where.label() == "<arg>:1");
   CHECK(lines[1].url == "http://a.example/1");
-  CHECK(lines[1].where == first + ":2");
+  CHECK(lines[1].where.label() == first + ":2");
   CHECK(lines[2].url == "http://b.example/2");
-  CHECK(lines[2].where == first + ":4");
+  CHECK(lines[2].where.label() == first + ":4");
   CHECK(lines[3].url == "bad url");
-  CHECK(lines[3].where == first + ":5");
+  CHECK(lines[3].where.label() == first + ":5");
   CHECK_FALSE(lines[3].error.empty());
   CHECK(lines[4].url == "http://c.example/3");
-  CHECK(lines[4].where == second + ":1");
+  CHECK(lines[4].where.label() == second + ":1");
   ::unlink(first.c_str());
   ::unlink(second.c_str());
 }
@@ -134,7 +134,7 @@ TEST_CASE("a large input is read in chunks, every line counted") {
   spec.files = {file};
   std::vector<InputLine> lines = read_all(spec);
   REQUIRE(lines.size() == 50000);
-  CHECK(lines.back().where == file + ":50000");
+  CHECK(lines.back().where.label() == file + ":50000");
   CHECK(lines.back().url == "http://h.example/50000");
   ::unlink(file.c_str());
 }
