@@ -2,6 +2,8 @@
 // join/kill as waits on the group's "empty" Event.
 #include "green/group.hpp"
 
+#include <new>
+
 #include "green/hub.hpp"
 
 namespace green {
@@ -23,6 +25,26 @@ Group::~Group() {
     head_ = member->next;
     delete member;
   }
+  for (void* storage : spare_members_) ::operator delete(storage, sizeof(Member));
+}
+
+void* Group::member_storage() {
+  if (spare_members_.empty()) return ::operator new(sizeof(Member));
+  void* storage = spare_members_.back();
+  spare_members_.pop_back();
+  return storage;
+}
+
+void Group::recycle(Member* member) noexcept {
+  member->~Member();  // releases the greenlet: may run its destructor
+  if (spare_members_.size() < kSpareMembers) {
+    try {
+      spare_members_.push_back(member);
+      return;
+    } catch (...) {  // no room to keep it: free it
+    }
+  }
+  ::operator delete(member, sizeof(Member));
 }
 
 Group::Member* Group::member_of(const Greenlet& greenlet) const noexcept {
@@ -32,7 +54,8 @@ Group::Member* Group::member_of(const Greenlet& greenlet) const noexcept {
 void Group::add(Greenlet::Ptr greenlet) {
   if (!greenlet || contains(*greenlet)) return;
   Greenlet& added = *greenlet;
-  auto* member = new Member(*this, std::move(greenlet));
+  void* storage = member_storage();
+  auto* member = new (storage) Member(*this, std::move(greenlet));
   member->prev = tail_;
   if (tail_ != nullptr) {
     tail_->next = member;
@@ -72,7 +95,7 @@ void Group::remove(Member& member) noexcept {
     tail_ = member.prev;
   }
   --size_;
-  delete &member;
+  recycle(&member);
   if (size_ == 0) empty_.set();
 }
 

@@ -109,6 +109,11 @@ class Group {
   Member* member_of(const Greenlet& greenlet) const noexcept;
   // Takes a member off the group's list and frees it (its link is already off).
   void remove(Member& member) noexcept;
+  // Member storage: a pool refills as fast as it drains, so up to kSpareMembers
+  // freed ones are kept for the next add() instead of going back to malloc.
+  static constexpr std::size_t kSpareMembers = 256;
+  void* member_storage();
+  void recycle(Member* member) noexcept;
   bool wait_empty(std::optional<double> deadline);
   template <class Fn, class Range>
   auto start_imap(Fn fn, Range&& inputs, std::optional<std::size_t> maxsize, bool ordered);
@@ -116,7 +121,8 @@ class Group {
   Member* head_ = nullptr;  // in the order added
   Member* tail_ = nullptr;
   std::size_t size_ = 0;
-  Event empty_;  // set while there are no members
+  std::vector<void*> spare_members_;  // destroyed members' storage
+  Event empty_;                       // set while there are no members
 };
 
 // The lazy result stream of Group::imap / imap_unordered. Move-only. Destroying it

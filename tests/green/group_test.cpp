@@ -3,6 +3,7 @@
 // typed result, and the mapping helpers map/imap/imap_unordered without a bound.
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -58,6 +59,27 @@ TEST_CASE("Group discards members when they die", "[group]") {
   CHECK(group.contains(*slow));
   CHECK(group.join());
   CHECK(hub.now() == 2);
+}
+
+TEST_CASE("Group lets go of a member when it leaves, also when its place is reused", "[group]") {
+  // Members leave through a recycled place: each must still drop its reference, and
+  // a later member in the same place must be a member in its own right.
+  green::Hub hub;
+  green::Group group;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::weak_ptr<green::Greenlet>> watched;
+    green::Event go;
+    for (int i = 0; i < 300; ++i) {  // more than the group keeps spare places for
+      auto member = group.spawn([&go] { go.wait(); });
+      watched.push_back(member);
+    }
+    CHECK(group.size() == 300);
+    go.set();
+    group.join();
+    CHECK(group.size() == 0);
+    green::sleep(0);  // the hub lets go of finished greenlets after their turn
+    for (const auto& weak : watched) CHECK(weak.expired());
+  }
 }
 
 TEST_CASE("Group spawn returns the typed greenlet", "[group]") {
