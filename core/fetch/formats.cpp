@@ -45,8 +45,8 @@ void append_tsv_clean(std::string& out, std::string_view text) {
 }
 
 // Writes `seconds` as append_seconds_3 appends it, at `at` with room for
-// kSecondsRoom bytes; returns the end (`at` itself when a huge value does not fit,
-// as printf's output would not).
+// kSecondsRoom bytes; returns the end (`at` itself, nothing written, for a value
+// beyond ~1e60 whose digits do not fit).
 constexpr std::size_t kSecondsRoom = 64;
 char* write_seconds_3(char* at, double seconds) noexcept {
   constexpr double kMax = 1e15;  // milliseconds stay exact in a uint64 far beyond this
