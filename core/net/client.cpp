@@ -380,7 +380,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
       core.unlink(transfer);
     }
   };
-  if (CURLMcode code = multi.add(easy); code != CURLM_OK) {
+  if (CURLMcode code = multi.add(easy, transfer); code != CURLM_OK) {
     return fail(response, errc::other, curl_multi_strerror(code));
   }
   std::error_code waited;

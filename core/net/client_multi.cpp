@@ -4,6 +4,9 @@
 // again costs no watcher churn; an idle one that turns readable is unwatched then.
 #include "net/detail/multi.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,8 +107,10 @@ void Multi::release(std::unique_ptr<Easy> easy, bool dirty) noexcept {
   }
 }
 
-CURLMcode Multi::add(CURL* easy) {
+CURLMcode Multi::add(CURL* easy, Transfer& transfer) {
   bury_closed();
+  transfer.easy = easy;
+  transfer.ack_now = &ack_now_;
   if (idle_cap_auto_ && static_cast<long>(active_ + 1) > idle_cap_) {
     // A cache smaller than the concurrency closes connections the next fetches
     // would have reused.
@@ -220,8 +225,24 @@ void Multi::on_ready(Socket& socket, int events) {
   if (events & green::IoWatcher::kRead) mask |= CURL_CSELECT_IN;
   if (events & green::IoWatcher::kWrite) mask |= CURL_CSELECT_OUT;
   int running = 0;
-  curl_multi_socket_action(multi_, socket.watcher.fd(), mask, &running);
+  const curl_socket_t fd = socket.watcher.fd();
+  ack_now_ = false;
+  curl_multi_socket_action(multi_, fd, mask, &running);
+  // Unless libcurl closed the connection meanwhile (the Socket moved to closed_).
+  if (ack_now_ && static_cast<std::size_t>(fd) < sockets_.size() &&
+      sockets_[static_cast<std::size_t>(fd)].get() == &socket) {
+    acknowledge_now(fd);
+  }
+  ack_now_ = false;
   deliver_finished();
+}
+
+// TCP_QUICKACK sends a pending delayed ACK now (and leaves delayed-ACK mode until
+// the connection looks interactive again, at our next request). Best effort: on a
+// socket that is not TCP it fails, and nothing else changes.
+void Multi::acknowledge_now(curl_socket_t fd) noexcept {
+  int on = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
 }
 
 void Multi::on_timeout() {

@@ -140,10 +140,21 @@ size_t on_header(char* data, size_t size, size_t count, void* self) noexcept {
   return length;
 }
 
+// Asks Multi to acknowledge the bytes just read at once if wants_ack_now says so.
+void ack_burst_if_incomplete(Transfer& transfer, std::size_t chunk) noexcept {
+  if (chunk < kAckBurst || transfer.ack_now == nullptr) return;
+  curl_off_t received = 0;
+  curl_off_t length = -1;
+  curl_easy_getinfo(transfer.easy, CURLINFO_SIZE_DOWNLOAD_T, &received);
+  curl_easy_getinfo(transfer.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  if (wants_ack_now(chunk, received, length)) *transfer.ack_now = true;
+}
+
 size_t on_body(char* data, size_t size, size_t count, void* self) noexcept {
   auto* transfer = static_cast<Transfer*>(self);
   std::size_t length = size * count;
   transfer->last_activity = transfer->hub->now();
+  ack_burst_if_incomplete(*transfer, length);
   if (transfer->skip_body) return length;
   if (length > transfer->body_limit - transfer->body_bytes) {
     transfer->abort = Abort::body_too_large;

@@ -44,7 +44,7 @@ class Multi {
   // file), so the handle is reset to libcurl's defaults first.
   void release(std::unique_ptr<Easy> easy, bool dirty) noexcept;
   // Starts the transfer (curl_multi_add_handle); the hub drives it from here.
-  CURLMcode add(CURL* easy);
+  CURLMcode add(CURL* easy, Transfer& transfer);
   // Stops it, finished or not. libcurl calls nothing of it afterwards. A finished
   // transfer's handle was removed on the hub already (Transfer::detached): no-op.
   void remove(CURL* easy, const Transfer& transfer) noexcept;
@@ -75,6 +75,7 @@ class Multi {
   void watch(curl_socket_t fd, int what);
   void forget(curl_socket_t fd) noexcept;
   void bury_closed() noexcept;
+  static void acknowledge_now(curl_socket_t fd) noexcept;
 
   green::Hub* hub_;
   CURLSH* share_;
@@ -85,6 +86,7 @@ class Multi {
   std::size_t active_ = 0;
   std::uint64_t next_serial_ = 1;
   DnsCachePruning dns_pruning_;
+  bool ack_now_ = false;  // set by a transfer's on_body during on_ready (Transfer::ack_now)
   std::vector<std::unique_ptr<Socket>> sockets_;  // by fd
   std::vector<std::unique_ptr<Socket>> closed_;   // freed outside their own callbacks
   std::vector<std::unique_ptr<Easy>> pool_;
