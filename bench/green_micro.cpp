@@ -193,8 +193,9 @@ double spawn_batch_joinall_ns(int batch, int repeats) {
 
 // ---- memory ----
 
-// 100,000 guard-paged stacks are 200,000 mappings: more than the default
-// vm.max_map_count (65530). Raise it when we may; say what happened.
+// Where stacks cannot be mapped in batches (kernels before 6.13, see
+// green/stack.hpp), 100,000 guard-paged stacks are 200,000 mappings: more than
+// the default vm.max_map_count (65530). Raise it when we may; say what happened.
 void ensure_map_count(long wanted) {
   long current = 0;
   {
