@@ -140,14 +140,18 @@ size_t on_header(char* data, size_t size, size_t count, void* self) noexcept {
   return length;
 }
 
-// Asks Multi to acknowledge the bytes just read at once if wants_ack_now says so.
+// Asks Multi to acknowledge the bytes read so far at once if wants_ack_now says so.
 void ack_burst_if_incomplete(Transfer& transfer, std::size_t chunk) noexcept {
-  if (chunk < kAckBurst || transfer.ack_now == nullptr) return;
+  transfer.unacknowledged_bytes += chunk;
+  if (transfer.unacknowledged_bytes < kAckBurst || transfer.ack_now == nullptr) return;
   curl_off_t received = 0;
   curl_off_t length = -1;
   curl_easy_getinfo(transfer.easy, CURLINFO_SIZE_DOWNLOAD_T, &received);
   curl_easy_getinfo(transfer.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-  if (wants_ack_now(chunk, received, length)) *transfer.ack_now = true;
+  if (wants_ack_now(transfer.unacknowledged_bytes, received, length)) {
+    *transfer.ack_now = true;
+    transfer.unacknowledged_bytes = 0;
+  }
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* self) noexcept {

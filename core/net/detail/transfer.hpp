@@ -121,23 +121,26 @@ struct Transfer {
   // what was just read at once (see wants_ack_now).
   CURL* easy = nullptr;
   bool* ack_now = nullptr;
-  Transfer* prev = nullptr;  // the client's list of transfers in flight
+  std::uint64_t unacknowledged_bytes = 0;  // body bytes read since it last asked
+  Transfer* prev = nullptr;                // the client's list of transfers in flight
   Transfer* next = nullptr;
 };
 
-// Whether a chunk of `chunk` body bytes, after which libcurl counts `received` of
-// `length` (-1: unknown) body bytes on the wire, should be acknowledged at once.
-// A burst that leaves the body incomplete may have filled the server's send buffer,
-// and the server then waits for our ACK to free it. Linux delays that ACK by 40 ms
-// or more (TCP_DELACK_MIN) once the connection looks interactive (each request
-// follows the previous response), and when the burst is a single segment (loopback's
-// 64 KiB MSS) the ACK-every-second-segment rule does not send it either: each such
-// response stalls 40 ms (measured on bench (b): its last transfers, in gfetch and
-// curl alike). Small chunks do not fill a send buffer: they pay nothing.
+// Whether to acknowledge at once, after `unacknowledged` body bytes were read
+// since this transfer last asked for that, with libcurl counting `received` of
+// `length` (-1: unknown) body bytes on the wire. A burst that leaves the body
+// incomplete may have filled the server's send buffer, and the server then waits
+// for our ACK to free it. Linux delays that ACK by 40 ms or more (TCP_DELACK_MIN)
+// once the connection looks interactive (each request follows the previous
+// response), and when the burst is a single segment (loopback's 64 KiB MSS) the
+// ACK-every-second-segment rule does not send it either: each such response
+// stalls 40 ms (measured on bench (b): its last transfers, in gfetch and curl
+// alike). Counting bytes, not reads, keeps it to one ACK per 16 KiB whatever the
+// receive buffer's size; small bodies never ask.
 inline constexpr std::size_t kAckBurst = 16 * 1024;
-constexpr bool wants_ack_now(std::size_t chunk, std::int64_t received,
+constexpr bool wants_ack_now(std::uint64_t unacknowledged, std::int64_t received,
                              std::int64_t length) noexcept {
-  return chunk >= kAckBurst && (length < 0 || received < length);
+  return unacknowledged >= kAckBurst && (length < 0 || received < length);
 }
 
 // Records one response header line as libcurl hands it over (CRLF included): the
