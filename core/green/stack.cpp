@@ -25,8 +25,8 @@
 namespace green {
 namespace {
 
-// Whether MADV_GUARD_INSTALL works here: 1 yes, 0 no, -1 not tried yet.
-std::atomic<int> g_guard_install{-1};
+// Set once the kernel has refused MADV_GUARD_INSTALL (older than Linux 6.13).
+std::atomic<bool> g_guard_install_refused{false};
 
 // Guard pages of all live stacks, process-wide (the signal handler may run on any
 // thread), keyed by their low address for O(log n) insert, erase and lookup.
@@ -163,7 +163,7 @@ StackPool::~StackPool() {
 // madvise leaves the mapping whole. Older kernels refuse it (EINVAL): then the
 // batch is unmapped and every stack is mapped alone from then on.
 bool StackPool::map_batch() {
-  if (g_guard_install.load(std::memory_order_relaxed) == 0) return false;
+  if (g_guard_install_refused.load(std::memory_order_relaxed)) return false;
   const std::size_t page = page_size();
   const std::size_t bytes = kStacksPerBatch * (stack_size_ + page);
   void* mapping = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
@@ -175,10 +175,9 @@ bool StackPool::map_batch() {
   char* first = static_cast<char*>(mapping);
   if (madvise(first, page, MADV_GUARD_INSTALL) != 0) {
     munmap(mapping, bytes);
-    g_guard_install.store(0, std::memory_order_relaxed);
+    g_guard_install_refused.store(true, std::memory_order_relaxed);
     return false;
   }
-  g_guard_install.store(1, std::memory_order_relaxed);
   // Transparent huge pages would make a stack's first touch fault in 2 MiB.
   (void)madvise(mapping, bytes, MADV_NOHUGEPAGE);
   batch_next_ = first;

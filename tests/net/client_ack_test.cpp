@@ -48,7 +48,8 @@ class BurstServer {
     return "http://127.0.0.1:" + std::to_string(listener_.local_port()) + "/burst";
   }
 
-  // Hub turns each response's burst waited for its ACK; once the client is gone.
+  // Hub turns each response's burst waited for its ACK (-1: SIOCOUTQ failed);
+  // once the client is gone.
   const std::vector<int>& turns_to_ack() {
     serving_->join();
     return turns_;
@@ -72,10 +73,13 @@ class BurstServer {
       connection.sendall(headers + body.substr(0, burst_), 10.0);
       int turns = 0;
       int unacknowledged = 1;
-      while (::ioctl(connection.fd(), SIOCOUTQ, &unacknowledged) == 0 && unacknowledged > 0 &&
-             turns < kMaxTurns) {
+      for (; turns < kMaxTurns; ++turns) {
+        if (::ioctl(connection.fd(), SIOCOUTQ, &unacknowledged) != 0) {
+          turns = -1;  // the send queue cannot be read: fail the check, not pass it
+          break;
+        }
+        if (unacknowledged == 0) break;
         green::sleep(0);
-        ++turns;
       }
       turns_.push_back(turns);
       connection.sendall(std::string_view(body).substr(burst_), 10.0);
@@ -128,5 +132,5 @@ TEST_CASE("a burst that leaves the body unfinished is acknowledged before the de
   REQUIRE(turns.size() == kResponses);
   INFO("expected in flight: " << in_flight << "; hub turns each burst waited for its ACK: "
                               << Catch::Detail::stringify(turns));
-  for (int waited : turns) CHECK(waited <= 3);
+  for (int waited : turns) CHECK((waited >= 0 && waited <= 3));
 }
