@@ -1,5 +1,5 @@
-# Project-wide compiler flags: warnings (as errors unless GFETCH_WERROR=OFF) and
-# the address+undefined sanitizer build. Applied through the gfetch_flags target
+# Project-wide compiler flags: warnings (as errors unless GFETCH_WERROR=OFF), the
+# address+undefined sanitizer build and the statically linked C++ runtime. Applied through the gfetch_flags target
 # that every project target links.
 add_library(gfetch_flags INTERFACE)
 target_compile_options(gfetch_flags INTERFACE
@@ -13,4 +13,7 @@ if(GFETCH_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(gfetch_flags INTERFACE -fsanitize=address,undefined)
   target_compile_definitions(gfetch_flags INTERFACE GREEN_SANITIZE_ADDRESS=1)
+endif()
+if(GFETCH_STATIC_RUNTIME)
+  target_link_options(gfetch_flags INTERFACE -static-libstdc++ -static-libgcc)
 endif()

@@ -9,6 +9,9 @@ pkg_check_modules(LIBEVENT REQUIRED IMPORTED_TARGET libevent_core>=2.1 libevent_
 add_library(deps::event INTERFACE IMPORTED)
 target_link_libraries(deps::event INTERFACE PkgConfig::LIBEVENT)
 
+if(GFETCH_STATIC_RUNTIME)
+  set(Boost_USE_STATIC_LIBS ON)  # libboost_context.a: its .so alone loads libstdc++.so
+endif()
 find_package(Boost 1.74 REQUIRED COMPONENTS context)
 add_library(deps::boost_context INTERFACE IMPORTED)
 target_link_libraries(deps::boost_context INTERFACE Boost::context)
