@@ -66,10 +66,19 @@ build_release() {
   cmake --build "$build_dir" --target "$@" >&2
 }
 
-# make_workdir name: sets work to a fresh /tmp/gfetch-NAME.XXXXXX with html/, tmp/
-# and runs/ in it, and nginx_pid to "" (no nginx yet).
+# make_workdir name: sets work to a fresh gfetch-NAME.XXXXXX with html/, tmp/ and
+# runs/ in it, and nginx_pid to "" (no nginx yet). In /dev/shm when that is a
+# tmpfs with 2 GiB free, else /tmp: the kernel may drop a disk file's cached
+# pages within seconds of their last use (this machine does), and then nginx
+# waits on the disk for the docroot, and each tool for its URL list, whenever
+# the run before was long; a tmpfs file has no disk copy, so none is dropped.
 make_workdir() {
-  work=$(mktemp -d "/tmp/gfetch-$1.XXXXXX")
+  local parent=/tmp
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && [ -w /dev/shm ] &&
+    (($(df -P -k /dev/shm | awk 'NR == 2 { print $4 }') >= 2 * 1024 * 1024)); then
+    parent=/dev/shm
+  fi
+  work=$(mktemp -d "$parent/gfetch-$1.XXXXXX")
   chmod 755 "$work" # nginx's workers run as nobody when started by root
   mkdir -p "$work/html" "$work/tmp" "$work/runs"
   nginx_pid=""

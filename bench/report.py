@@ -104,7 +104,8 @@ def main():
     runs_text = ", ".join("%s runs per tool for %s" % (n, " and ".join(ws)) for n, ws in counts.items())
     say("Command: `%s` (%s; %s, tools interleaved run by run with the "
         "first one rotating, after one unreported warm-up run per tool for (a) and (b), and "
-        "one more of the round's first tool before each round of (a) and (b); "
+        "one more of the round's first tool before each round of (a) and (b); every run "
+        "right after the same tool fetched one URL, so that its files are in the page cache; "
         "medians)." % (a.command, a.pin, runs_text))
     say("Load average %s: **the machine is shared with other engineers' builds and "
         "tests, so absolute times are noisy; compare the ratios within this run**." % a.load)

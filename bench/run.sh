@@ -141,7 +141,7 @@ log "one /slow/ response alone takes $pacing_s s"
 declare -A w_count w_size w_pool w_desc
 w_count=([a]=$count_a [b]=$count_b [c]=$count_c [d]=$count_d)
 w_size=([a]=1024 [b]=65536 [c]=1024 [d]=1024)
-w_pool=([a]=$pool_ab [b]=$pool_ab [c]=$pool_c [d]=$pool_d)
+w_pool=([a]=$pool_ab [b]=$pool_ab [c]=$pool_c [d]=$pool_d [p]=1)
 w_desc=([a]="(a) $count_a × 1 KiB" [b]="(b) $count_b × 64 KiB"
   [c]="(c) $count_c slow (~${pacing_s%???} s) all in flight" [d]="(d) $count_d × 1 KiB via stdin")
 for w in "${selected[@]}"; do
@@ -157,6 +157,10 @@ for w in "${selected[@]}"; do
     sed "s|.*|url = \"&\"\noutput = \"/dev/null\"|" "$work/$w.urls" >"$work/$w.curlrc"
   fi
 done
+
+# p: the one URL each tool fetches, unmeasured, right before each of its runs.
+echo "${base}/1k/f000000" >"$work/p.urls"
+sed "s|.*|url = \"&\"\noutput = \"/dev/null\"|" "$work/p.urls" >"$work/p.curlrc"
 
 # The tools of a workload: (d) only gfetch and wget2.
 workload_tools() {
@@ -201,6 +205,13 @@ sample_rss() { # rusage-pid out
   done >"$2"
 }
 
+# prime tool: the tool fetches p's one URL on the client core, output discarded.
+prime() {
+  local -a command
+  mapfile -t command < <(tool_command "$1" p)
+  "${pin_client[@]}" "${command[@]}" >/dev/null 2>&1 </dev/null || die "$1: the one-URL run before a run failed"
+}
+
 # measure tool workload label: runs it, checks nginx's log, appends a row to
 # results.tsv (label "warmup" rows are checked but not reported).
 measure() {
@@ -211,6 +222,11 @@ measure() {
   local -a command
   if [ "$w" = d ]; then timeout=1200; fi
   mapfile -t command < <(tool_command "$tool" "$w")
+  # This machine drops file pages unused for a second or two (16 major faults
+  # at gfetch's start after 2 s idle), so a tool started after a long run of
+  # another one read its libraries from disk: 10-90 ms idle, whoever followed
+  # gevent. One URL fetched just before puts the tool's files back in the cache.
+  prime "$tool"
   : >"$work/access.log" # nginx appends (O_APPEND): truncating starts the log afresh
   ticks_start=$(worker_cpu_ticks)
   if [ "$w" = d ]; then
