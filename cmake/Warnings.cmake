@@ -1,6 +1,6 @@
 # Project-wide compiler flags: warnings (as errors unless GFETCH_WERROR=OFF), the
-# address+undefined sanitizer build and the statically linked C++ runtime. Applied through the gfetch_flags target
-# that every project target links.
+# address+undefined sanitizer build and the linked-in C++ runtime. Applied through
+# the gfetch_flags target that every project target links.
 add_library(gfetch_flags INTERFACE)
 target_compile_options(gfetch_flags INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
