@@ -129,7 +129,8 @@ chmod -R a+rX "$work/html"
 
 # shellcheck disable=SC2016 # nginx's variables, not the shell's
 start_nginx '$connection $status $body_bytes_sent $msec $request_time $request_uri' 8192 \
-  'multi_accept on;' "location /slow/ { alias $work/html/1k/; limit_rate $slow_rate; }"
+  'multi_accept on;' "location /slow/ { alias $work/html/1k/; limit_rate $slow_rate; }
+    location /unlogged/ { alias $work/html/1k/; access_log off; }"
 base=http://127.0.0.1:$port
 
 # The server's pacing of one slow response, alone: (c)'s wall is judged against it.
@@ -158,8 +159,9 @@ for w in "${selected[@]}"; do
   fi
 done
 
-# p: the one URL each tool fetches, unmeasured, right before each of its runs.
-echo "${base}/1k/f000000" >"$work/p.urls"
+# p: the one URL each tool fetches, unmeasured, right before each of its runs: a
+# 1 KiB file that nginx does not log, so no line of it can land in a run's log.
+echo "${base}/unlogged/f000000" >"$work/p.urls"
 sed "s|.*|url = \"&\"\noutput = \"/dev/null\"|" "$work/p.urls" >"$work/p.curlrc"
 
 # The tools of a workload: (d) only gfetch and wget2.
