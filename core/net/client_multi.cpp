@@ -2,6 +2,8 @@
 // A socket's watcher lives from libcurl's first interest in it until libcurl closes
 // it (CURLOPT_CLOSESOCKETFUNCTION), so a keep-alive connection going idle and busy
 // again costs no watcher churn; an idle one that turns readable is unwatched then.
+// Which sockets are watched for input is also what lets the hub answer libcurl's
+// zero-timeout polls of them (net/detail/curl_poll.hpp).
 #include "net/detail/multi.hpp"
 
 #include <netinet/in.h>
@@ -15,6 +17,7 @@
 
 #include "green/hub.hpp"
 #include "net/detail/curl_memory.hpp"
+#include "net/detail/curl_poll.hpp"
 #include "net/detail/transfer.hpp"
 
 namespace gfetch::net::detail {
@@ -64,6 +67,9 @@ Multi::~Multi() {
   // timer_ are still alive here.
   curl_multi_cleanup(multi_);
   for (const std::unique_ptr<Easy>& easy : pool_) curl_easy_cleanup(easy->handle);
+  for (const std::unique_ptr<Socket>& socket : sockets_) {
+    if (socket) curl_poll::set_watched_for_input(socket->watcher.fd(), false);
+  }
   sockets_.clear();
   closed_.clear();
 }
@@ -188,6 +194,7 @@ void Multi::watch(curl_socket_t fd, int what) {
   socket.wanted = true;
   socket.watcher.set_ref(true);
   socket.watcher.start(events);
+  curl_poll::set_watched_for_input(fd, (events & green::IoWatcher::kRead) != 0);
 }
 
 void Multi::forget(curl_socket_t fd) noexcept {
@@ -195,6 +202,7 @@ void Multi::forget(curl_socket_t fd) noexcept {
   if (index >= sockets_.size() || !sockets_[index]) return;
   std::unique_ptr<Socket> socket = std::move(sockets_[index]);
   socket->watcher.stop();  // before the fd closes
+  curl_poll::set_watched_for_input(fd, false);
   // Its own callback may be running (libcurl closes sockets from inside
   // curl_multi_socket_action): destroy it later, outside any callback.
   try {
@@ -216,8 +224,10 @@ void Multi::bury_closed() noexcept {
 void Multi::on_ready(Socket& socket, int events) {
   if (!socket.wanted) {
     // An idle keep-alive connection became readable (closed by the peer, most
-    // likely): stop watching it; libcurl notices when it next picks the connection.
+    // likely): stop watching it; libcurl notices when it next picks the connection
+    // (its liveness poll now goes to the kernel).
     socket.watcher.stop();
+    curl_poll::set_watched_for_input(socket.watcher.fd(), false);
     return;
   }
   bury_closed();  // never holds `socket`: a stopped watcher is not dispatched
@@ -227,7 +237,10 @@ void Multi::on_ready(Socket& socket, int events) {
   int running = 0;
   const curl_socket_t fd = socket.watcher.fd();
   ack_now_ = false;
-  curl_multi_socket_action(multi_, fd, mask, &running);
+  {
+    const curl_poll::HandlingEvent handling(fd);  // libcurl's polls of fd between reads
+    curl_multi_socket_action(multi_, fd, mask, &running);
+  }
   // Unless libcurl closed the connection meanwhile (the Socket moved to closed_).
   if (ack_now_ && static_cast<std::size_t>(fd) < sockets_.size() &&
       sockets_[static_cast<std::size_t>(fd)].get() == &socket) {
