@@ -3,7 +3,7 @@
 // twice per request on keep-alive connections: to see whether the idle connection
 // it is about to reuse is still alive (url.c, ConnectionExists), and right after
 // sending the request, to see whether the response is there (transfer.c,
-// Curl_readwrite). Two system calls per request: 7% of bench (a)'s client CPU.
+// Curl_readwrite). Two system calls per request: 5-7% of bench (a)'s client CPU.
 // curl's maintainers agree that these polls have no place under an application's
 // event loop (curl PR 8457); 7.88 has no option to skip them.
 //
