@@ -18,6 +18,7 @@
 
 #include "green/green.hpp"
 #include "green/pool.hpp"
+#include "green/socket.hpp"
 #include "net/client.hpp"
 #include "net/detail/transfer.hpp"
 #include "net/error.hpp"
@@ -311,6 +312,49 @@ TEST_CASE("an idle connection closed by the server costs no CPU", "[client]") {
   CHECK(refused.error == errc::connect_refused);
   testing::HttpServer other;
   CHECK(client.fetch(get(other.url("/bytes/10"))).ok());
+}
+
+TEST_CASE(
+    "a server that closes each kept-alive connection as the next request comes costs no fetch",
+    "[client]") {
+  // The server (a greenlet on the fetching hub) answers without "Connection: close"
+  // and closes the connection a few hub turns later: the client's next request
+  // meets the close, before or after libcurl's check that the idle connection is
+  // alive. libcurl retries such a request on a new connection, at most 5 times,
+  // counted per easy handle for its life unless the handle is reset: a pooled
+  // handle that has retried must come back reset, or the 7th fetch here fails
+  // ("Recv failure: Connection reset by peer").
+  constexpr int kFetches = 20;
+  const int turns_before_close = GENERATE(0, 1, 2, 3, 4);
+  green::Hub hub;
+  green::Socket listener = green::Socket::listen("127.0.0.1", 0);
+  int answered = 0;
+  auto serving = green::spawn([&] {
+    for (;;) {
+      green::Socket connection = listener.accept().first;
+      std::string request;
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        std::string more = connection.recv(4096, 10.0);
+        if (more.empty()) break;
+        request += more;
+      }
+      if (request.find("\r\n\r\n") == std::string::npos) continue;  // the client left
+      connection.sendall("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 10.0);
+      ++answered;
+      for (int turn = 0; turn < turns_before_close; ++turn) green::sleep(0);
+    }  // closes the connection
+  });
+  Client client(hub);
+  Request request = get("http://127.0.0.1:" + std::to_string(listener.local_port()) + "/");
+  for (int i = 0; i < kFetches; ++i) {
+    Response response = client.fetch(request);
+    INFO("turns before the close: " << turns_before_close << "; fetch " << i << ": "
+                                    << response.error_message);
+    REQUIRE(response.ok());
+    CHECK(response.bytes_received == 2);
+  }
+  CHECK(answered == kFetches);
+  serving->kill();
 }
 
 TEST_CASE("waves of concurrent fetches reuse the first wave's connections", "[client]") {

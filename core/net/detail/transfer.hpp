@@ -97,6 +97,7 @@ struct Transfer {
   bool done = false;
   CURLcode result = CURLE_OK;
   bool connected = false;         // the request is about to be (or was) sent
+  int requests_sent = 0;          // more than 1: libcurl sent it again (a retry, auth)
   double last_activity = 0;       // hub time of the last byte (or of connecting)
   int status = 0;                 // of the latest status line
   Headers headers;                // of the latest response (a 1xx is replaced), those kept
