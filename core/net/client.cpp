@@ -395,9 +395,10 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     }
   }
   // libcurl 7.88 counts its retries (a reused connection found closed: at most 5)
-  // per easy handle, and only curl_easy_reset sets the count back. A pooled
-  // handle that has retried goes back reset, or after 5 retries over its life
-  // the next reused connection that the server closed would fail the fetch.
+  // per easy handle, and only curl_easy_reset sets the count back (upstream resets
+  // it per request since 2025, curl PR 19066). A pooled handle that has retried
+  // goes back reset, or after 5 retries over its life the next reused connection
+  // that the server closed would fail the fetch.
   if (transfer.requests_sent > 1) lease.dirty = true;
   ++stats_.transfers;
   pending.settle();
