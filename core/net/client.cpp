@@ -503,7 +503,7 @@ std::error_code ClientCore::wait(Transfer& transfer, const Fetch& fetch) {
     if (stall) {
       // Silence counts once the connection is ready; until then the connect
       // timeout rules, and the stall clock is only looked at every period.
-      double check = transfer.connected ? transfer.last_activity + *stall : now + *stall;
+      double check = transfer.connected() ? transfer.last_activity + *stall : now + *stall;
       wake_at = wake_at ? std::min(*wake_at, check) : check;
     }
     transfer.waiter.reset();
@@ -516,7 +516,7 @@ std::error_code ClientCore::wait(Transfer& transfer, const Fetch& fetch) {
     if (transfer.cancelled) return errc::cancelled;
     const double later = hub_->now();
     if (fetch.deadline && later >= *fetch.deadline) return errc::total_timeout;
-    if (stall && transfer.connected && later - transfer.last_activity >= *stall) {
+    if (stall && transfer.connected() && later - transfer.last_activity >= *stall) {
       return errc::stall_timeout;
     }
   }

@@ -176,7 +176,6 @@ size_t on_body(char* data, size_t size, size_t count, void* self) noexcept {
 // request is sent: from here on, silence counts as a stall.
 int on_connected(void* self, char*, char*, int, int) noexcept {
   auto* transfer = static_cast<Transfer*>(self);
-  transfer->connected = true;
   ++transfer->requests_sent;
   transfer->last_activity = transfer->hub->now();
   if (transfer->pending_connect != nullptr) transfer->pending_connect->settle();

@@ -96,8 +96,7 @@ struct Transfer {
   // Recorded by libcurl's callbacks on the hub.
   bool done = false;
   CURLcode result = CURLE_OK;
-  bool connected = false;         // the request is about to be (or was) sent
-  int requests_sent = 0;          // more than 1: libcurl sent it again (a retry, auth)
+  int requests_sent = 0;          // about to be or sent; more than 1: a retry, auth
   double last_activity = 0;       // hub time of the last byte (or of connecting)
   int status = 0;                 // of the latest status line
   Headers headers;                // of the latest response (a 1xx is replaced), those kept
@@ -125,6 +124,9 @@ struct Transfer {
   std::uint64_t unacknowledged_bytes = 0;  // body bytes read since it last asked
   Transfer* prev = nullptr;                // the client's list of transfers in flight
   Transfer* next = nullptr;
+
+  // The connection is ready and the request about to be (or was) sent.
+  bool connected() const noexcept { return requests_sent > 0; }
 };
 
 // Whether to acknowledge at once, after `unacknowledged` body bytes were read
