@@ -17,6 +17,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "net/detail/curl_strings.hpp"
+
 #if defined(GREEN_SANITIZE_ADDRESS)
 #include <sanitizer/asan_interface.h>
 #define GFETCH_POISON(address, size) ASAN_POISON_MEMORY_REGION(address, size)
@@ -258,8 +260,17 @@ char* duplicate(const char* text) noexcept {
 
 }  // namespace curl_memory
 
+void* curl_memory::allocate_as_libcurl(std::size_t size) noexcept {
+#if defined(GREEN_SANITIZE_ADDRESS)
+  return std::malloc(size);
+#else
+  return allocate(size);
+#endif
+}
+
 void ensure_curl_initialised() {
   static const CURLcode init = [] {
+    curl_strings::originals();  // before libcurl formats anything
 #if defined(GREEN_SANITIZE_ADDRESS)
     return curl_global_init(CURL_GLOBAL_DEFAULT);
 #else

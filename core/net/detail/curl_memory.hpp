@@ -27,6 +27,11 @@ void* reallocate(void* block, std::size_t size) noexcept;
 char* duplicate(const char* text) noexcept;
 void release(void* block) noexcept;
 
+// A block libcurl may free: from the allocator ensure_curl_initialised() gives it
+// (glibc's in sanitizer builds). For the strings made for libcurl
+// (net/detail/curl_strings.hpp).
+void* allocate_as_libcurl(std::size_t size) noexcept;
+
 // For tests: the bytes a block can hold without moving (at least what was asked),
 // and whether a pointer lies in one of this allocator's class segments (false for
 // its large blocks and for memory it did not make; walks the segments).
