@@ -9,7 +9,9 @@
 # The first table gives each request's CPU to its owner: libc, malloc and libstdc++
 # count for whoever called them (gfetch's code, libcurl, libevent), and so does
 # libcurl's allocator (core/net/curl_memory.cpp): it replaces glibc's malloc for
-# libcurl, so its work is libcurl's, as glibc's was. With user_us and
+# libcurl, so its work is libcurl's, as glibc's was. So do the other functions the
+# binary defines for libcurl to call: poll() (core/net/curl_poll.cpp) in place of
+# glibc's, and libcurl's own string functions (core/net/curl_strings.cpp). With user_us and
 # sys_us (measured CPU per request) it also gives microseconds, the kernel included.
 #   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch [-v user_us=U -v sys_us=S] \
 #       -f callgrind_split.awk A B
@@ -24,10 +26,16 @@ function lookup(table, value,    id, rest) {  # "(12) name" defines id 12, "(12)
 }
 function base(path) { sub(/.*\//, "", path); return path }
 function ours(object) { return index(object, binary) > 0 }
+# The binary's stand-ins for functions libcurl calls: its work, done here.
+function stand_in(fn) {
+  return fn ~ /curl_memory::|curl_strings::/ ||
+         fn ~ /^(poll|curl_strequal|curl_strnequal|curl_msnprintf|curl_mvsnprintf|curl_maprintf|curl_mvaprintf)$/
+}
 # The part an instruction belongs to, from its object, file and function.
 function part(object, file, fn) {
   if (ours(object)) {
     if (fn ~ /curl_memory::/) return "libcurl's allocator (core/net/curl_memory.cpp)"
+    if (stand_in(fn)) return "libcurl's poll() and string functions (core/net/curl_poll.cpp, curl_strings.cpp)"
     if (fn ~ /gfetch::net/ || file ~ /core\/net\//) return "gfetch net (core/net)"
     if (fn ~ /green::/ || file ~ /core\/green\//) return "green (core/green)"
     if (file ~ /core\/fetch\//) return "gfetch fetch (core/fetch: job, pool, report)"
@@ -48,7 +56,7 @@ function clean(fn) { sub(/'[0-9]+$/, "", fn); return fn }
 # Who answers for a function's instructions: "" for the shared helpers (libc, malloc,
 # libstdc++, the loader, libcurl's allocator), which count for their caller.
 function owner_of(object, fn) {
-  if (ours(object) && fn ~ /curl_memory::/) return ""
+  if (ours(object) && stand_in(clean(fn))) return ""
   if (ours(object) || object ~ /libboost_context/) return "gfetch's own code (core/, cmd/, inlined std::, Boost.Context)"
   if (object ~ /libcurl/) return "libcurl"
   if (object ~ /libevent/) return "libevent"
@@ -93,7 +101,7 @@ FNR == 1 { run = (FILENAME == ARGV[1]) ? "small" : "large"; ob = ""; fl = ""; fn
   if (owner_of(ob, fn) != "") owners[run, owner_of(ob, fn)] += cost
   parts[run, part(ob, cur_file, fn)] += cost
   fns[run, clean(fn) " [" base(ob) "]"] += cost
-  if (ours(ob) && fn !~ /curl_memory::/) own[run, clean(fn)] += cost
+  if (ours(ob) && !stand_in(clean(fn))) own[run, clean(fn)] += cost
   total[run] += cost
   next
 }
@@ -170,6 +178,6 @@ END {
   report(parts, "part (self cost)", 20, 1)
   report(calls, "called from gfetch's code (inclusive)", 15, 1)
   report(fns, "function (self cost)", 25, 1)
-  report(own, "function of the binary: gfetch, green, inlined std::, not the allocator (self cost)", 15, 1)
+  report(own, "function of the binary: gfetch, green, inlined std::, not the stand-ins for libcurl (self cost)", 15, 1)
   report(allocs, "heap allocations", 5, 0)
 }
