@@ -270,7 +270,9 @@ void* curl_memory::allocate_as_libcurl(std::size_t size) noexcept {
 
 void ensure_curl_initialised() {
   static const CURLcode init = [] {
-    curl_strings::originals();  // before libcurl formats anything
+    // Links gfetch's stand-ins for libcurl's string functions into every program
+    // that reaches libcurl through here, and finds libcurl's own ones first.
+    curl_strings::originals();
 #if defined(GREEN_SANITIZE_ADDRESS)
     return curl_global_init(CURL_GLOBAL_DEFAULT);
 #else
