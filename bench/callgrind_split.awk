@@ -54,7 +54,7 @@ function part(object, file, fn) {
 }
 function clean(fn) { sub(/'[0-9]+$/, "", fn); return fn }
 # Who answers for a function's instructions: "" for the shared helpers (libc, malloc,
-# libstdc++, the loader, libcurl's allocator), which count for their caller.
+# libstdc++, the loader, the binary's stand-ins for libcurl), which count for their caller.
 function owner_of(object, fn) {
   if (ours(object) && stand_in(clean(fn))) return ""
   if (ours(object) || object ~ /libboost_context/) return "gfetch's own code (core/, cmd/, inlined std::, Boost.Context)"
@@ -152,7 +152,7 @@ function report_owners(    key, k, seen, n, rows, vals, i, j, t, per, rest, cpu)
     }
   cpu = user_us + sys_us
   if (cpu > 0) {
-    print "| owner of the work (libc, malloc, libstdc++ counted for their caller) | instructions / request | share of user space | CPU µs / request | share of all CPU |"
+    print "| owner of the work (libc, malloc, libstdc++ and the binary's stand-ins for libcurl counted for their caller) | instructions / request | share of user space | CPU µs / request | share of all CPU |"
     print "|---|---:|---:|---:|---:|"
     printf "| kernel (system time: loopback TCP, epoll, poll, page faults) | | | %.1f | %.1f%% |\n", sys_us, 100 * sys_us / cpu
     for (i = 1; i <= n; i++) {
@@ -161,7 +161,7 @@ function report_owners(    key, k, seen, n, rows, vals, i, j, t, per, rest, cpu)
         user_us * vals[i] / per_request, 100 * user_us * vals[i] / per_request / cpu
     }
   } else {
-    print "| owner of the work (libc, malloc, libstdc++ counted for their caller) | instructions / request | share |"
+    print "| owner of the work (libc, malloc, libstdc++ and the binary's stand-ins for libcurl counted for their caller) | instructions / request | share |"
     print "|---|---:|---:|"
     for (i = 1; i <= n; i++) {
       if (vals[i] < per_request / 200 && vals[i] > -per_request / 200) continue
