@@ -3,7 +3,8 @@
 // it (CURLOPT_CLOSESOCKETFUNCTION), so a keep-alive connection going idle and busy
 // again costs no watcher churn; an idle one that turns readable is unwatched then.
 // Which sockets are watched for input is also what lets the hub answer libcurl's
-// zero-timeout polls of them (net/detail/curl_poll.hpp).
+// zero-timeout polls of them (net/detail/curl_poll.hpp). libcurl's clock reads in
+// an event are the event's time (net/detail/curl_clock.hpp).
 #include "net/detail/multi.hpp"
 
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include <utility>
 
 #include "green/hub.hpp"
+#include "net/detail/curl_clock.hpp"
 #include "net/detail/curl_memory.hpp"
 #include "net/detail/curl_poll.hpp"
 #include "net/detail/transfer.hpp"
@@ -237,6 +239,8 @@ void Multi::on_ready(Socket& socket, int events) {
   int running = 0;
   const curl_socket_t fd = socket.watcher.fd();
   ack_now_ = false;
+  // libcurl's clock reads, here and as it removes the transfers it finished.
+  const curl_clock::Frozen frozen;
   {
     const curl_poll::HandlingEvent handling(fd);  // libcurl's polls of fd between reads
     curl_multi_socket_action(multi_, fd, mask, &running);
@@ -260,6 +264,7 @@ void Multi::acknowledge_now(curl_socket_t fd) noexcept {
 
 void Multi::on_timeout() {
   bury_closed();
+  const curl_clock::Frozen frozen;
   int running = 0;
   curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
   deliver_finished();

@@ -1,4 +1,4 @@
-// One hop's libcurl side: the easy handle's options, the write / header /
+// One hop's libcurl side: the easy handle's options, the write / header / socket /
 // pre-request callbacks, and what its outcome means as an errc. The callbacks run
 // on the hub inside libcurl: they record bytes and headers in the Transfer and
 // return; only Multi wakes the greenlet.
@@ -172,6 +172,15 @@ size_t on_body(char* data, size_t size, size_t count, void* self) noexcept {
   return length;
 }
 
+// Called when libcurl has opened a socket for a new connection, before it connects
+// it: libcurl's clock reads are the clock's from here until the connection is
+// ready (net/detail/curl_clock.hpp).
+int on_socket_opened(void* self, curl_socket_t, curlsocktype) noexcept {
+  auto* transfer = static_cast<Transfer*>(self);
+  if (!transfer->connection_setup) transfer->connection_setup.emplace();
+  return CURL_SOCKOPT_OK;
+}
+
 // Called once the connection is ready (new or reused, TLS done), before the
 // request is sent: from here on, silence counts as a stall.
 int on_connected(void* self, char*, char*, int, int) noexcept {
@@ -179,6 +188,7 @@ int on_connected(void* self, char*, char*, int, int) noexcept {
   ++transfer->requests_sent;
   transfer->last_activity = transfer->hub->now();
   if (transfer->pending_connect != nullptr) transfer->pending_connect->settle();
+  transfer->connection_setup.reset();
   return CURL_PREREQFUNC_OK;
 }
 
@@ -273,6 +283,7 @@ void Transfer::want_headers(const std::vector<std::string>* keep, bool follow) n
 }
 
 void Transfer::finish(CURLcode code) noexcept {
+  connection_setup.reset();
   done = true;
   result = code;
   waiter.wake();
@@ -340,6 +351,7 @@ void init_easy(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
   curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &on_connected);
+  curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, &on_socket_opened);
   // Redirects are followed by the client, each hop resolved by net::Resolver.
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -360,6 +372,7 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
   set(CURLOPT_WRITEDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_HEADERDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_PREREQDATA, static_cast<void*>(hop.transfer));
+  set(CURLOPT_SOCKOPTDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_HTTPHEADER, hop.headers);
   set(CURLOPT_RESOLVE, hop.resolve);
   set(CURLOPT_PIPEWAIT, hop.pipewait ? 1L : 0L);

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "net/detail/curl_clock.hpp"
+
 namespace gfetch::net::detail::curl_poll {
 namespace {
 
@@ -94,6 +96,7 @@ extern "C" int poll(pollfd* fds, nfds_t count, int timeout) {
     return 0;
   }
   ++t_counts.passed_on;
+  gfetch::net::detail::curl_clock::thaw();  // what libcurl learns next is news
   return kernel_poll(fds, count, timeout);
 }
 #pragma GCC diagnostic pop

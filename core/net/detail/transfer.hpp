@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "green/waiter.hpp"
+#include "net/detail/curl_clock.hpp"
 #include "net/request.hpp"
 #include "net/url.hpp"
 
@@ -121,6 +122,9 @@ struct Transfer {
   // what was just read at once (see wants_ack_now).
   CURL* easy = nullptr;
   bool* ack_now = nullptr;
+  // From libcurl's opening of a socket for this transfer until its connection is
+  // ready or the transfer ends: libcurl's clock reads are the clock's meanwhile.
+  std::optional<curl_clock::ConnectionSetup> connection_setup;
   std::uint64_t unacknowledged_bytes = 0;  // body bytes read since it last asked
   Transfer* prev = nullptr;                // the client's list of transfers in flight
   Transfer* next = nullptr;
