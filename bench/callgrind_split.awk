@@ -10,8 +10,9 @@
 # count for whoever called them (gfetch's code, libcurl, libevent), and so does
 # libcurl's allocator (core/net/curl_memory.cpp): it replaces glibc's malloc for
 # libcurl, so its work is libcurl's, as glibc's was. So do the other functions the
-# binary defines for libcurl to call: poll() (core/net/curl_poll.cpp) in place of
-# glibc's, and libcurl's own string functions (core/net/curl_strings.cpp). With user_us and
+# binary defines for libcurl to call: poll(), clock_gettime() and sscanf() in place
+# of glibc's (core/net/curl_poll.cpp, curl_clock.cpp, curl_sscanf.cpp), and libcurl's
+# own string functions (core/net/curl_strings.cpp). With user_us and
 # sys_us (measured CPU per request) it also gives microseconds, the kernel included.
 #   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch [-v user_us=U -v sys_us=S] \
 #       -f callgrind_split.awk A B
@@ -28,14 +29,15 @@ function base(path) { sub(/.*\//, "", path); return path }
 function ours(object) { return index(object, binary) > 0 }
 # The binary's stand-ins for functions libcurl calls: its work, done here.
 function stand_in(fn) {
-  return fn ~ /curl_memory::|curl_strings::/ ||
-         fn ~ /^(poll|curl_strequal|curl_strnequal|curl_msnprintf|curl_mvsnprintf|curl_maprintf|curl_mvaprintf)$/
+  return fn ~ /curl_memory::|curl_strings::|curl_clock::|curl_sscanf::/ ||
+         fn ~ /^(poll|clock_gettime|__isoc99_sscanf)$/ ||
+         fn ~ /^(curl_strequal|curl_strnequal|curl_msnprintf|curl_mvsnprintf|curl_maprintf|curl_mvaprintf)$/
 }
 # The part an instruction belongs to, from its object, file and function.
 function part(object, file, fn) {
   if (ours(object)) {
     if (fn ~ /curl_memory::/) return "libcurl's allocator (core/net/curl_memory.cpp)"
-    if (stand_in(fn)) return "libcurl's poll() and string functions (core/net/curl_poll.cpp, curl_strings.cpp)"
+    if (stand_in(fn)) return "libcurl's poll(), clock, sscanf and string functions (core/net/curl_*.cpp)"
     if (fn ~ /gfetch::net/ || file ~ /core\/net\//) return "gfetch net (core/net)"
     if (fn ~ /green::/ || file ~ /core\/green\//) return "green (core/green)"
     if (file ~ /core\/fetch\//) return "gfetch fetch (core/fetch: job, pool, report)"
