@@ -73,22 +73,34 @@ Counts counts() noexcept {
 
 namespace curl_clock = gfetch::net::detail::curl_clock;
 
-extern "C" int clock_gettime(clockid_t clock, timespec* time) noexcept {
+namespace {
+
+// Every read but one a freezing scope answers: out of line, so that the answered
+// reads (~30 a request) make no register saves.
+[[gnu::noinline]] int read_the_clock(clockid_t clock, timespec* time) noexcept {
   curl_clock::ThreadClock& state = curl_clock::t_clock;
   if (clock == CLOCK_MONOTONIC && state.in_scope) {
-    if (state.connections_set_up == 0) {
-      if (!state.read) {
-        const int failed = curl_clock::glibc_clock_gettime()(clock, &state.time);
-        if (failed != 0) return failed;
-        state.read = true;
-        ++state.counts.read;
-      } else {
-        ++state.counts.answered;
-      }
+    if (state.connections_set_up == 0) {  // the scope's first read
+      const int failed = curl_clock::glibc_clock_gettime()(clock, &state.time);
+      if (failed != 0) return failed;
+      state.read = true;
+      ++state.counts.read;
       *time = state.time;
       return 0;
     }
     ++state.counts.unfrozen;
   }
   return curl_clock::glibc_clock_gettime()(clock, time);
+}
+
+}  // namespace
+
+extern "C" int clock_gettime(clockid_t clock, timespec* time) noexcept {
+  curl_clock::ThreadClock& state = curl_clock::t_clock;
+  if (clock == CLOCK_MONOTONIC && state.in_scope && state.read && state.connections_set_up == 0) {
+    ++state.counts.answered;
+    *time = state.time;
+    return 0;
+  }
+  return read_the_clock(clock, time);
 }
