@@ -75,8 +75,9 @@ namespace curl_clock = gfetch::net::detail::curl_clock;
 
 namespace {
 
-// Every read but one a freezing scope answers: out of line, so that the answered
-// reads (~30 a request) make no register saves.
+// The reads a freezing scope does not answer from its time (its first read, reads
+// while a connection is set up, other clocks, reads outside scopes): out of line,
+// so that the answered ones (~30 a request) make no register saves.
 [[gnu::noinline]] int read_the_clock(clockid_t clock, timespec* time) noexcept {
   curl_clock::ThreadClock& state = curl_clock::t_clock;
   if (clock == CLOCK_MONOTONIC && state.in_scope) {
