@@ -1,5 +1,5 @@
-// The run of one job (see job.hpp): reader -> bounded queue -> dispatcher -> pool
-// of fetches -> report; stopping (deadline, signals, closed stdout) and the end.
+// The run of one job (see job.hpp): reader -> bounded queue -> up to --pool fetch
+// workers -> report; stopping (deadline, signals, closed stdout) and the end.
 #include "fetch/job.hpp"
 
 #include <unistd.h>
@@ -7,6 +7,7 @@
 #include <csignal>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "fetch/fetcher.hpp"
 #include "fetch/interrupts.hpp"
@@ -18,7 +19,6 @@
 #include "fetch/url_input.hpp"
 #include "green/group.hpp"
 #include "green/hub.hpp"
-#include "green/pool.hpp"
 #include "green/queue.hpp"
 #include "green/timer.hpp"
 #include "net/client.hpp"
@@ -67,7 +67,6 @@ class Job::Run {
                 options.output.progress && is_terminal(STDOUT_FILENO)),
         reader_(options.input),
         queue_(kQueueSize),
-        pool_(options.pool),
         grace_timer_(hub_, [this] { cancel("interrupted"); }),
         deadline_timer_(hub_, [this] {
           outcome_.deadline = true;
@@ -80,10 +79,9 @@ class Job::Run {
     start_ = hub_.now();
     reading_ = services_.spawn([this] { read(); });
     ticker_ = services_.spawn([this] { tick(); });
-    dispatcher_ = services_.spawn([this] { dispatch(); });
     if (options_.timing.deadline) deadline_timer_.start(*options_.timing.deadline);
-    dispatcher_->join();
-    pool_.join();
+    reading_->join();  // only the reader starts workers
+    workers_.join();
     grace_timer_.cancel();
     deadline_timer_.cancel();
     services_.kill();
@@ -91,6 +89,7 @@ class Job::Run {
     progress_.clear();
     outcome_.results = report_.summary().total();
     outcome_.failed = report_.summary().failed();
+    outcome_.workers = worker_states_.size();
     outcome_.broken_pipe = report_.broken();
     if (options_.output.summary && !outcome_.broken_pipe) {
       hub_.update_now();
@@ -115,12 +114,16 @@ class Job::Run {
   }
 
  private:
-  // Reader greenlet: input -> queue; nullopt marks the end.
+  // Reader greenlet: input -> queue; nullopt marks the end. Starts a worker for
+  // each line no worker is there to take, up to --pool of them.
   void read() {
     try {
       while (std::optional<InputLine> line = reader_.next()) {
         ++read_;
         queue_.put(std::move(line));
+        // A line still queued found no idle worker (a put hands it to a waiting
+        // one); workers started but not yet running will each take one.
+        while (queue_.qsize() > starting_ && workers_.size() < options_.pool) start_worker();
       }
     } catch (const std::runtime_error& error) {
       outcome_.fatal = error.what();
@@ -129,13 +132,32 @@ class Job::Run {
     queue_.put(std::nullopt);
   }
 
-  // Dispatcher greenlet: admits each URL (gives it an index) and spawns its fetch,
-  // blocking while the pool is full.
-  void dispatch() {
-    while (std::optional<InputLine> line = queue_.get()) {
-      // Wait for a slot before numbering the URL: a kill while waiting leaves it
-      // unadmitted, so admitted indexes have no gaps.
-      if (line->error.empty()) pool_.wait_available();
+  void start_worker() {
+    const std::size_t id = worker_states_.size();
+    ++starting_;
+    worker_states_.push_back(WorkerState{});
+    worker_states_[id].greenlet = workers_.spawn([this, id] { work(id); });
+  }
+
+  // Worker greenlet: admits the next URL of the queue (gives it its index), fetches
+  // it and delivers its Result, then the next, until the input ends or admission
+  // stops. One greenlet serves many URLs: a greenlet per URL cost ~1k instructions
+  // a request more (its allocation, stack set-up, group membership and links).
+  void work(std::size_t id) {
+    --starting_;
+    while (admitting_) {
+      // Idle while it waits: stop_admitting kills it there, before it takes a line
+      // (a line handed to it goes back to the queue as it unwinds), so admitted
+      // indexes have no gaps.
+      worker_states_[id].idle = true;
+      std::optional<InputLine> line = queue_.get();
+      worker_states_[id].idle = false;
+      if (!line) {
+        queue_.put(std::nullopt);  // the end, for the other workers
+        input_done_ = true;
+        stop_reusing_when_all_started();
+        return;
+      }
       const std::size_t index = ++admitted_;
       if (!line->error.empty()) {
         const std::string why = std::move(line->error);
@@ -146,16 +168,10 @@ class Job::Run {
         deliver(std::move(result));
         continue;
       }
-      // The greenlet gets the line (three strings), not a Result (ten): it is moved
-      // twice on the way in.
-      ++spawned_;
-      pool_.spawn([this, index, line = std::move(*line)]() mutable {
-        Result result = admit(index, std::move(line));
-        fetch_one(result);
-      });
+      ++fetched_;
+      Result result = admit(index, std::move(*line));
+      fetch_one(result);
     }
-    input_done_ = true;
-    stop_reusing_when_all_started();
   }
 
   // Once the input is exhausted and every fetch has started its first transfer
@@ -163,7 +179,7 @@ class Job::Run {
   // will not be reused: the client closes them as their transfers end (at 5,000 in
   // flight that spreads the closing over the last responses instead of the exit).
   void stop_reusing_when_all_started() {
-    if (input_done_ && !reuse_stopped_ && fetcher_.first_transfers() == spawned_ &&
+    if (input_done_ && !reuse_stopped_ && fetcher_.first_transfers() == fetched_ &&
         fetcher_.retrying() == 0) {
       reuse_stopped_ = true;
       client_.stop_reusing_connections();
@@ -232,14 +248,16 @@ class Job::Run {
     if (!admitting_) return;
     admitting_ = false;
     if (reading_) reading_->kill(false);
-    if (dispatcher_) dispatcher_->kill(false);
+    for (const WorkerState& worker : worker_states_) {
+      if (worker.idle) worker.greenlet->kill(false);
+    }
   }
 
   // Stops admitting and cancels every fetch in flight; each still gets its line.
   void cancel(const std::string& reason) {
     stop_admitting();
     if (cancel_reason_.empty()) cancel_reason_ = reason;
-    pool_.kill(false);
+    workers_.kill(false);
   }
 
   const Options& options_;
@@ -253,11 +271,16 @@ class Job::Run {
   Report report_;
   UrlReader reader_;
   green::Queue<std::optional<InputLine>> queue_;
-  green::Pool pool_;
+  struct WorkerState {
+    green::Greenlet::Ptr greenlet;
+    bool idle = false;  // waiting for a line
+  };
+  std::vector<WorkerState> worker_states_;  // by worker id, in start order
+  green::Group workers_;                    // the live ones
+  std::size_t starting_ = 0;                // started, not yet run
   green::Group services_;
   green::Greenlet::Ptr reading_;
   green::Greenlet::Ptr ticker_;
-  green::Greenlet::Ptr dispatcher_;
   green::Timer grace_timer_;
   green::Timer deadline_timer_;
   Outcome outcome_;
@@ -265,7 +288,7 @@ class Job::Run {
   std::size_t read_ = 0;
   std::optional<std::size_t> total_;
   std::size_t admitted_ = 0;
-  std::size_t spawned_ = 0;  // admitted URLs given a fetch greenlet (valid ones)
+  std::size_t fetched_ = 0;  // admitted URLs that were valid (each is fetched)
   bool input_done_ = false;
   bool reuse_stopped_ = false;
   bool admitting_ = true;

@@ -1,7 +1,8 @@
-// Job: one gfetch run. A reader greenlet streams URLs into a bounded queue; the
-// dispatcher admits them into a green::Pool of fetch greenlets (per-host and rate
-// limits inside each fetch); every admitted URL gets exactly one Result in the
-// Report, even when the run is stopped early (deadline, Ctrl-C, closed stdout).
+// Job: one gfetch run. A reader greenlet streams URLs into a bounded queue; up to
+// --pool worker greenlets take them in turn, each admitting a URL (numbering it)
+// and fetching it (per-host and rate limits inside each fetch); every admitted URL
+// gets exactly one Result in the Report, even when the run is stopped early
+// (deadline, Ctrl-C, closed stdout).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@ namespace gfetch {
 struct Outcome {
   std::uint64_t results = 0;  // result records produced (one per admitted URL)
   std::uint64_t failed = 0;   // results that count as failures
+  std::uint64_t workers = 0;  // fetch workers started: at most --pool, as the input needed
   bool interrupted = false;   // SIGINT or SIGQUIT stopped it
   bool broken_pipe = false;   // stdout's reader went away; the run ended quietly
   bool deadline = false;      // --deadline cancelled it
