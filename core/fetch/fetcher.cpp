@@ -135,7 +135,7 @@ void Fetcher::save_to_file(Result& result, net::Request& request) {
   request.sink = net::BodySink::file(result.file);
 }
 
-void Fetcher::fetch(Result& result) {
+void Fetcher::fetch(Result& result, const net::UrlLayout* layout) {
   green::Hub& hub = green::get_hub();
   hub.update_now();
   double start = hub.now();
@@ -176,7 +176,7 @@ void Fetcher::fetch(Result& result) {
     if (on_attempt_) on_attempt_();
     std::optional<double> wait;
     try {
-      net::Response response = client_.fetch(request, result.url);
+      net::Response response = client_.fetch(request, result.url, layout);
       wait = retry_wait(response, attempt);
       fill(result, std::move(response));
     } catch (...) {

@@ -59,8 +59,9 @@ class Fetcher {
 
   // Fetches `result.url` into `result` (url, index and input already set). Per-URL
   // failures end up in result.error; GreenletExit and TimeoutError propagate, with
-  // `result` filled as far as it got (attempts, time so far).
-  void fetch(Result& result);
+  // `result` filled as far as it got (attempts, time so far). `layout`: the URL's,
+  // when the reader found it canonical (net::scan_url_layout), or null.
+  void fetch(Result& result, const net::UrlLayout* layout = nullptr);
 
   // Fetches under way (past the limits, inside client.fetch or a retry wait).
   std::size_t in_flight() const noexcept { return in_flight_; }

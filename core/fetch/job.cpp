@@ -169,8 +169,9 @@ class Job::Run {
         continue;
       }
       ++fetched_;
+      const std::optional<net::UrlLayout> layout = line->layout;
       Result result = admit(index, std::move(*line));
-      fetch_one(result);
+      fetch_one(result, layout ? &*layout : nullptr);
     }
   }
 
@@ -194,9 +195,9 @@ class Job::Run {
     return result;
   }
 
-  void fetch_one(Result& result) {
+  void fetch_one(Result& result, const net::UrlLayout* layout) {
     try {
-      fetcher_.fetch(result);
+      fetcher_.fetch(result, layout);
     } catch (const green::GreenletExit&) {
       hub_.update_now();
       result.error = "cancelled";

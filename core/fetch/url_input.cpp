@@ -16,7 +16,6 @@
 #include <stdexcept>
 
 #include "green/io.hpp"
-#include "net/detail/url_parse.hpp"
 #include "net/url.hpp"
 
 namespace gfetch {
@@ -51,9 +50,9 @@ std::optional<Normalised> normalise_url(std::string_view line) {
   out.url = std::string(text);  // kept as read when the URL is invalid
   // Nearly every line: a canonical lower-case http(s) URL, kept exactly as it is
   // (the canonical form has no whitespace or control bytes: checked first, once).
-  if ((text.starts_with("http://") || text.starts_with("https://")) &&
-      net::detail::is_canonical_url(text)) {
-    return out;
+  if (text.starts_with("http://") || text.starts_with("https://")) {
+    out.layout = net::scan_url_layout(text);
+    if (out.layout) return out;
   }
   for (unsigned char c : text) {
     if (c < 0x20 || c == 0x7f || c == ' ') {
@@ -204,7 +203,8 @@ std::optional<InputLine> UrlReader::next() {
     }
     const InputSource where{from_argument ? argument_name_ : name_,
                             from_argument ? next_arg_ : line_no_};
-    return InputLine{std::move(normalised->url), where, std::move(normalised->error)};
+    return InputLine{std::move(normalised->url), where, std::move(normalised->error),
+                     normalised->layout};
   }
 }
 

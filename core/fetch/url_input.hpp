@@ -13,14 +13,16 @@
 #include <vector>
 
 #include "fetch/result.hpp"
+#include "net/url.hpp"
 
 namespace gfetch {
 
 // One input URL after normalisation.
 struct InputLine {
-  std::string url;    // normalised (or, when invalid, the trimmed text as read)
-  InputSource where;  // where.label(): "urls.txt:12", "<stdin>:3", "<arg>:1"
-  std::string error;  // why the URL is invalid; "" when it is valid
+  std::string url;                       // normalised (or, when invalid, the trimmed text as read)
+  InputSource where;                     // where.label(): "urls.txt:12", "<stdin>:3", "<arg>:1"
+  std::string error;                     // why the URL is invalid; "" when it is valid
+  std::optional<net::UrlLayout> layout;  // url's, when canonical: not scanned again
 };
 
 // Normalises one line of input: trims it, adds http:// when there is no scheme and
@@ -28,7 +30,8 @@ struct InputLine {
 // lines and comments.
 struct Normalised {
   std::string url;
-  std::string error;  // "" when valid
+  std::string error;                     // "" when valid
+  std::optional<net::UrlLayout> layout;  // net::scan_url_layout(url), when it has one
 };
 std::optional<Normalised> normalise_url(std::string_view line);
 

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -107,7 +108,8 @@ class ClientCore {
   }
 
   // Fills `response` (the caller's return value: no Response is moved per fetch).
-  void fetch(const Request& request, std::string_view url, Response& response);
+  void fetch(const Request& request, std::string_view url, const UrlLayout* layout,
+             Response& response);
   // Ends every fetch in flight with errc::cancelled (from ~Client).
   void close() noexcept;
   Client::Stats stats() const noexcept { return stats_; }
@@ -157,7 +159,7 @@ class ClientCore {
   Multi& multi_for(bool http2_possible);
 
   // Parses the URL into `fetch`; false (the response says why) if it is invalid.
-  bool start(Fetch& fetch, std::string_view url_text);
+  bool start(Fetch& fetch, std::string_view url_text, const UrlLayout* layout);
   void run_hop(Fetch& fetch);
   void transfer(Fetch& fetch, const std::string& proxy, curl_slist* entries,
                 PendingConnect& pending);
@@ -203,7 +205,8 @@ class ClientCore {
   Client::Stats stats_;
 };
 
-void ClientCore::fetch(const Request& request, std::string_view url_text, Response& response) {
+void ClientCore::fetch(const Request& request, std::string_view url_text, const UrlLayout* layout,
+                       Response& response) {
   hub_->update_now();
   const double started = hub_->now();
   ++stats_.in_flight;
@@ -213,7 +216,7 @@ void ClientCore::fetch(const Request& request, std::string_view url_text, Respon
       &request, {}, {}, request.method, false, {}, false, {}, BodyWriter(request.sink), response});
   Fetch& fetch = *owned;
   if (request.timeouts.total) fetch.deadline = started + *request.timeouts.total;
-  if (start(fetch, url_text)) {
+  if (start(fetch, url_text, layout)) {
     try {
       do {
         run_hop(fetch);
@@ -238,15 +241,21 @@ void ClientCore::fetch(const Request& request, std::string_view url_text, Respon
   ++stats_.fetches;
 }
 
-bool ClientCore::start(Fetch& fetch, std::string_view url_text) {
-  std::string why;
-  std::optional<Url> url = parse_url(url_text, &why);
-  if (!url) {
-    fail(fetch.response, errc::invalid_url,
-         "invalid URL \"" + std::string(url_text) + "\": " + why);
-    return false;
+bool ClientCore::start(Fetch& fetch, std::string_view url_text, const UrlLayout* layout) {
+  if (layout) {
+    assert(scan_url_layout(url_text) == *layout && "a layout of another URL");
+    fetch.url = parse_url(url_text, *layout);
+  } else {
+    std::string why;
+    std::optional<Url> url = parse_url(url_text, &why);
+    if (!url) {
+      fail(fetch.response, errc::invalid_url,
+           "invalid URL \"" + std::string(url_text) + "\": " + why);
+      return false;
+    }
+    fetch.url = std::move(*url);
   }
-  fetch.url = std::move(*url);  // its href becomes response.url at the end
+  // fetch.url.href becomes response.url at the end
   fetch.send_body = !fetch.request->body.empty() || fetch.method == "POST"sv ||
                     fetch.method == "PUT"sv || fetch.method == "PATCH"sv;
   return true;
@@ -638,10 +647,10 @@ Response Client::fetch(const Request& request) {
   return fetch(request, request.url);
 }
 
-Response Client::fetch(const Request& request, std::string_view url) {
+Response Client::fetch(const Request& request, std::string_view url, const UrlLayout* layout) {
   std::shared_ptr<detail::ClientCore> core = core_;  // lives until this fetch returns
   Response response;
-  core->fetch(request, url, response);
+  core->fetch(request, url, layout, response);
   return response;
 }
 

@@ -15,6 +15,7 @@
 #include "net/request.hpp"
 #include "net/resolver.hpp"
 #include "net/response.hpp"
+#include "net/url.hpp"
 
 namespace green {
 class Hub;
@@ -75,8 +76,10 @@ class Client {
   // transfer cleanly (the handle is removed, nothing calls back into it).
   Response fetch(const Request& request);
   // The same for `url`, with everything else from `request` (its url is not read):
-  // one Request serves a whole list of URLs without a copy per URL.
-  Response fetch(const Request& request, std::string_view url);
+  // one Request serves a whole list of URLs without a copy per URL. With `layout`
+  // (scan_url_layout(url), found when the URL was read), the URL is not scanned
+  // again.
+  Response fetch(const Request& request, std::string_view url, const UrlLayout* layout = nullptr);
 
   // Stop keeping idle connections for reuse: once no fetch in flight is still
   // looking for a connection (checked as transfers end), each connection closes as

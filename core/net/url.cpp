@@ -218,6 +218,54 @@ std::optional<Canonical> scan_canonical(std::string_view text, std::string_view 
   return out;
 }
 
+// Builds the Url of a canonical URL's text from its parts.
+void build_url(std::string_view text, const Canonical& parts, Url& url) {
+  // append, not assign: the strings are empty, and assign goes through
+  // libstdc++'s general _M_replace (~95 instructions a call, five per URL).
+  url.scheme.append(parts.scheme);
+  url.host.append(parts.host);
+  if (parts.fold_host) {
+    for (char& c : url.host) c = to_lower(c);
+  }
+  url.port = parts.port_number;
+  if (parts.path.empty()) {
+    url.path.push_back('/');
+  } else {
+    url.path.append(parts.path);
+  }
+  url.query.append(parts.query);
+  if (parts.text_is_href) {
+    url.href.append(text);
+  } else {
+    url.href.reserve(url.scheme.size() + 4 + url.host.size() + parts.port.size() + url.path.size() +
+                     1 + url.query.size());
+    url.href.append(url.scheme).append("://").append(url.host);
+    if (!parts.port.empty()) url.href.append(1, ':').append(parts.port);
+    url.href.append(url.path);
+    if (!url.query.empty()) url.href.append(1, '?').append(url.query);
+  }
+}
+
+std::uint32_t offset_in(std::string_view text, std::string_view part) {
+  return static_cast<std::uint32_t>(part.data() + part.size() - text.data());
+}
+
+// The parts again, from a layout of the same text (see UrlLayout).
+Canonical parts_of(std::string_view text, const UrlLayout& layout) {
+  Canonical parts;
+  parts.scheme = layout.https ? "https" : "http";
+  parts.host = slice(text, parts.scheme.size() + 3, layout.host_end);
+  if (layout.port_end != layout.host_end) {
+    parts.port = slice(text, layout.host_end + 1, layout.port_end);
+  }
+  parts.path = slice(text, layout.port_end, layout.path_end);
+  if (layout.path_end != text.size()) parts.query = slice(text, layout.path_end + 1, text.size());
+  parts.port_number = layout.port;
+  parts.fold_host = layout.fold_host;
+  parts.text_is_href = layout.text_is_href;
+  return parts;
+}
+
 // --- libcurl's URL API --------------------------------------------------------------
 
 struct UrlDeleter {
@@ -318,38 +366,12 @@ namespace detail {
 std::optional<Url> parse_url_fast(std::string_view text, std::string_view default_scheme) {
   std::optional<Url> url;  // one named result, built in place
   std::optional<Canonical> parts = scan_canonical(text, default_scheme);
-  if (!parts) return url;
-  url.emplace();
-  // append, not assign: the strings are empty, and assign goes through
-  // libstdc++'s general _M_replace (~95 instructions a call, five per URL).
-  url->scheme.append(parts->scheme);
-  url->host.append(parts->host);
-  if (parts->fold_host) {
-    for (char& c : url->host) c = to_lower(c);
-  }
-  url->port = parts->port_number;
-  if (parts->path.empty()) {
-    url->path.push_back('/');
-  } else {
-    url->path.append(parts->path);
-  }
-  url->query.append(parts->query);
-  if (parts->text_is_href) {
-    url->href.append(text);
-  } else {
-    url->href.reserve(url->scheme.size() + 4 + url->host.size() + parts->port.size() +
-                      url->path.size() + 1 + url->query.size());
-    url->href.append(url->scheme).append("://").append(url->host);
-    if (!parts->port.empty()) url->href.append(1, ':').append(parts->port);
-    url->href.append(url->path);
-    if (!url->query.empty()) url->href.append(1, '?').append(url->query);
-  }
+  if (parts) build_url(text, *parts, url.emplace());
   return url;
 }
 
 bool is_canonical_url(std::string_view text) noexcept {
-  std::optional<Canonical> parts = scan_canonical(text, {});
-  return parts && parts->port_number != 0;
+  return scan_url_layout(text).has_value();
 }
 
 std::optional<Url> parse_url_curl(std::string_view text, std::string* why,
@@ -370,6 +392,28 @@ std::optional<Url> parse_url_curl(std::string_view text, std::string* why,
 }
 
 }  // namespace detail
+
+std::optional<UrlLayout> scan_url_layout(std::string_view text) noexcept {
+  std::optional<UrlLayout> layout;
+  std::optional<Canonical> parts = scan_canonical(text, {});
+  if (!parts || parts->port_number == 0) return layout;
+  // scan_canonical takes no text longer than 2^16 bytes: the offsets fit.
+  layout.emplace();
+  layout->host_end = offset_in(text, parts->host);
+  layout->port_end = parts->port.empty() ? layout->host_end : offset_in(text, parts->port);
+  layout->path_end = parts->path.empty() ? layout->port_end : offset_in(text, parts->path);
+  layout->port = static_cast<std::uint16_t>(parts->port_number);
+  layout->https = parts->scheme.size() == 5;
+  layout->fold_host = parts->fold_host;
+  layout->text_is_href = parts->text_is_href;
+  return layout;
+}
+
+Url parse_url(std::string_view text, const UrlLayout& layout) {
+  Url url;
+  build_url(text, parts_of(text, layout), url);
+  return url;
+}
 
 std::optional<Url> parse_url(std::string_view text, std::string* why,
                              std::string_view default_scheme) {

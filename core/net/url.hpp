@@ -6,6 +6,7 @@
 // (a redirect's Location against a base URL) and parse_proxy_url use CURLU only.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,29 @@ struct Url {
 // ("example.com/x") gets that one. Empty on anything else; `why` says what is wrong.
 std::optional<Url> parse_url(std::string_view text, std::string* why = nullptr,
                              std::string_view default_scheme = {});
+
+// Where the parts of a canonical URL (the ones parse_url reads without libcurl)
+// lie in its text: what one scan finds. A URL checked when it is read and fetched
+// later (the CLI's input) is scanned once: scan_url_layout, then
+// parse_url(text, layout). The host starts after "http://" or "https://".
+struct UrlLayout {
+  std::uint32_t host_end = 0;  // then ":port" up to port_end (== host_end when none)
+  std::uint32_t port_end = 0;  // then the path up to path_end (empty: none)
+  std::uint32_t path_end = 0;  // then "?query" to the end of the text, or nothing
+  std::uint16_t port = 0;      // explicit, or the scheme's default
+  bool https = false;
+  bool fold_host = false;     // the host has upper-case letters
+  bool text_is_href = false;  // libcurl would write the text back as it is
+  bool operator==(const UrlLayout&) const = default;
+};
+
+// The layout of `text` when it is a canonical http(s) URL, scheme included, with a
+// port other than 0. Empty says nothing: parse_url(text) decides.
+std::optional<UrlLayout> scan_url_layout(std::string_view text) noexcept;
+
+// parse_url(text), read off its layout without scanning: `layout` must be what
+// scan_url_layout(text) returned for this very text.
+Url parse_url(std::string_view text, const UrlLayout& layout);
 
 // `reference` (absolute, or relative like "../b?c") against `base`, as a browser and
 // curl follow a Location header. Empty when the result is not an http(s) URL.

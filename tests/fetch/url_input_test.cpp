@@ -47,6 +47,21 @@ TEST_CASE("blank lines and comments are skipped, whitespace trimmed") {
   CHECK(url->error.empty());
 }
 
+TEST_CASE("a canonical URL carries its layout, so the client does not scan it again") {
+  auto url = normalise_url("  http://127.0.0.1:8080/1k/f000001?a=b\n");
+  REQUIRE(url);
+  REQUIRE(url->layout);
+  CHECK(*url->layout == *gfetch::net::scan_url_layout(url->url));  // of the trimmed text
+  CHECK(gfetch::net::parse_url(url->url, *url->layout).host == "127.0.0.1");
+  CHECK_FALSE(normalise_url("example.com/x")->layout);         // rewritten: the client parses it
+  CHECK_FALSE(normalise_url("http://exa mple.com/")->layout);  // invalid
+  CHECK_FALSE(normalise_url("http://[::1]:80/")->layout);      // not canonical: libcurl's
+  std::vector<InputLine> lines = read_all(InputSpec{{"http://a.test/x", "b.test"}, {}, false});
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].layout);
+  CHECK_FALSE(lines[1].layout);
+}
+
 TEST_CASE("a URL without a scheme gets http://, schemes are lower-cased") {
   CHECK(normalise_url("example.com")->url == "http://example.com");
   CHECK(normalise_url("localhost:8080/x?y=1")->url == "http://localhost:8080/x?y=1");

@@ -129,6 +129,24 @@ TEST_CASE("proxy URLs and no_proxy lists", "[url][proxy]") {
   CHECK_FALSE(matches_no_proxy("example.org", ""));
 }
 
+TEST_CASE("a fetch given the URL's layout fetches what the URL says", "[client][url]") {
+  testing::HttpServer server;
+  green::Hub hub;
+  Client client(hub);
+  Request request;
+  for (const std::string& url : {server.url("/bytes/5?x=1"), server.url("/bytes/6")}) {
+    std::optional<gfetch::net::UrlLayout> layout = gfetch::net::scan_url_layout(url);
+    REQUIRE(layout);
+    Response response = client.fetch(request, url, &*layout);
+    INFO(url << ": " << response.error_message);
+    REQUIRE(response.ok());
+    CHECK(response.url == url);
+    CHECK(response.bytes_received == (url.find("/5") != std::string::npos ? 5u : 6u));
+  }
+  CHECK(server.stats().count("/bytes/5") == 1);
+  CHECK(server.stats().count("/bytes/6") == 1);
+}
+
 TEST_CASE("fetches go through a proxy, and no_proxy bypasses it", "[client][proxy]") {
   testing::HttpServer proxy;   // answers absolute-form requests as its own paths
   testing::HttpServer origin;  // reached directly when no_proxy matches

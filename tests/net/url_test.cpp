@@ -11,7 +11,9 @@
 #include "net/url.hpp"
 
 using gfetch::net::parse_url;
+using gfetch::net::scan_url_layout;
 using gfetch::net::Url;
+using gfetch::net::UrlLayout;
 using gfetch::net::detail::parse_url_curl;
 using gfetch::net::detail::parse_url_fast;
 
@@ -183,6 +185,42 @@ TEST_CASE("the fast path and libcurl's CURLU agree on a corpus of tricky URLs", 
                   << " accepted by libcurl");
   CHECK(fast_count > corpus.size() / 50);
   CHECK(accepted > fast_count);
+}
+
+TEST_CASE("scan_url_layout: a layout when the fast path takes the URL, the same Url from it",
+          "[url]") {
+  const std::vector<Case> corpus = make_corpus();
+  std::size_t layouts = 0;
+  std::vector<std::string> mismatches;
+  for (const Case& c : corpus) {
+    std::optional<Url> fast = parse_url_fast(c.text);  // by its own scheme
+    std::optional<UrlLayout> layout = scan_url_layout(c.text);
+    const bool expected = fast && fast->port != 0;
+    if (layout) ++layouts;
+    if (layout.has_value() != expected) {
+      mismatches.push_back("\"" + c.text + "\": layout " + (layout ? "found" : "not found"));
+    } else if (layout && !same(parse_url(c.text, *layout), *fast)) {
+      mismatches.push_back("\"" + c.text + "\":\n  from layout: " +
+                           show(parse_url(c.text, *layout)) + "\n  fast: " + show(fast));
+    }
+  }
+  std::string report;
+  for (std::size_t i = 0; i < mismatches.size() && i < 20; ++i) report += mismatches[i] + "\n";
+  INFO(mismatches.size() << " mismatches of " << corpus.size() << " URLs:\n" << report);
+  CHECK(mismatches.empty());
+  INFO(layouts << " layouts");
+  CHECK(layouts > corpus.size() / 100);
+  // Each part of a layout, on one URL that has them all.
+  std::optional<UrlLayout> all = scan_url_layout("https://Ex.test:8443/a/b?c=d");
+  REQUIRE(all);
+  CHECK(all->host_end == 15);
+  CHECK(all->port_end == 20);
+  CHECK(all->path_end == 24);
+  CHECK(all->port == 8443);
+  CHECK(all->https);
+  CHECK(all->fold_host);
+  CHECK_FALSE(all->text_is_href);
+  CHECK(parse_url("https://Ex.test:8443/a/b?c=d", *all).href == "https://ex.test:8443/a/b?c=d");
 }
 
 TEST_CASE("typical URLs take the fast path", "[url]") {
