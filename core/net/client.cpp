@@ -20,6 +20,7 @@
 #include "net/detail/multi.hpp"
 #include "net/detail/proxy.hpp"
 #include "net/detail/transfer.hpp"
+#include "net/detail/url_parse.hpp"
 #include "net/error.hpp"
 #include "net/url.hpp"
 
@@ -244,7 +245,7 @@ void ClientCore::fetch(const Request& request, std::string_view url_text, const 
 bool ClientCore::start(Fetch& fetch, std::string_view url_text, const UrlLayout* layout) {
   if (layout) {
     assert(scan_url_layout(url_text) == *layout && "a layout of another URL");
-    fetch.url = parse_url(url_text, *layout);
+    parse_url_into(url_text, *layout, fetch.url);
   } else {
     std::string why;
     std::optional<Url> url = parse_url(url_text, &why);

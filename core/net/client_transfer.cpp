@@ -110,10 +110,9 @@ void record_header_line(Transfer& transfer, std::string_view line) {
     }
     return;
   }
-  // Most lines (Date, Server, Content-Type, ...) start with a letter no wanted name
-  // starts with: they are done here, without looking for the colon.
+  // A line on_header did not skip by its first letter.
   const unsigned char first = static_cast<unsigned char>(line.front()) | 0x20;  // ASCII lower
-  if (first >= 'a' && first <= 'z' && !(transfer.first_letters & (1u << (first - 'a')))) {
+  if (first >= 'a' && first <= 'z' && (transfer.skipped_letters & (1u << (first - 'a')))) {
     transfer.last_header_kept = false;
     return;
   }
@@ -122,22 +121,37 @@ void record_header_line(Transfer& transfer, std::string_view line) {
 
 namespace {
 
+// record_header_line, or the transfer's abort if it cannot (out of memory). Out of
+// line: the lines on_header skips pay no register saves for it.
+[[gnu::noinline]] size_t record_or_abort(Transfer& transfer, char* data, size_t length) noexcept {
+  try {
+    record_header_line(transfer, std::string_view(data, length));
+  } catch (...) {
+    transfer.abort = Abort::write_failed;
+    return 0;
+  }
+  return length;
+}
+
 size_t on_header(char* data, size_t size, size_t count, void* self) noexcept {
   auto* transfer = static_cast<Transfer*>(self);
-  std::size_t length = size * count;
+  const std::size_t length = size * count;
   transfer->last_activity = transfer->hub->now();
   transfer->header_bytes += length;
   if (transfer->header_bytes > transfer->header_limit) {
     transfer->abort = Abort::headers_too_large;
     return 0;
   }
-  try {
-    record_header_line(*transfer, std::string_view(data, length));
-  } catch (...) {
-    transfer->abort = Abort::write_failed;
-    return 0;
+  // Most lines (Date, Server, Content-Type, ...) start with a letter that no
+  // wanted name starts with, nor "HTTP/": done here, without looking further.
+  if (length > 0) {
+    const unsigned letter = (static_cast<unsigned char>(data[0]) | 0x20u) - 'a';
+    if (letter < 26 && (transfer->skipped_letters >> letter) & 1u) {
+      transfer->last_header_kept = false;
+      return length;
+    }
   }
-  return length;
+  return record_or_abort(*transfer, data, length);
 }
 
 // Asks Multi to acknowledge the bytes read so far at once if wants_ack_now says so.
@@ -272,14 +286,16 @@ void Transfer::want_headers(const std::vector<std::string>* keep, bool follow) n
     const unsigned char lower = static_cast<unsigned char>(c) | 0x20;
     return lower >= 'a' && lower <= 'z' ? 1u << (lower - 'a') : 0;
   };
-  first_letters = letter('l');  // Location: a redirect followed or not, it is recorded
+  // Location: a redirect followed or not, it is recorded. "HTTP/": a status line.
+  std::uint32_t wanted = letter('l') | letter('h');
   if (keep == nullptr) {
-    first_letters = UINT32_MAX;
-    return;
+    wanted = UINT32_MAX;  // keep all
+  } else {
+    for (const std::string& name : *keep) {
+      if (!name.empty()) wanted |= letter(name.front());
+    }
   }
-  for (const std::string& name : *keep) {
-    if (!name.empty()) first_letters |= letter(name.front());
-  }
+  skipped_letters = ~wanted & ((1u << 26) - 1);
 }
 
 void Transfer::finish(CURLcode code) noexcept {

@@ -370,6 +370,10 @@ std::optional<Url> parse_url_fast(std::string_view text, std::string_view defaul
   return url;
 }
 
+void parse_url_into(std::string_view text, const UrlLayout& layout, Url& url) {
+  build_url(text, parts_of(text, layout), url);
+}
+
 bool is_canonical_url(std::string_view text) noexcept {
   return scan_url_layout(text).has_value();
 }
@@ -411,7 +415,7 @@ std::optional<UrlLayout> scan_url_layout(std::string_view text) noexcept {
 
 Url parse_url(std::string_view text, const UrlLayout& layout) {
   Url url;
-  build_url(text, parts_of(text, layout), url);
+  detail::parse_url_into(text, layout, url);
   return url;
 }
 

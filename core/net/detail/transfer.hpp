@@ -82,7 +82,7 @@ struct Transfer {
   green::Waiter waiter;                       // bound to the fetch greenlet
   PendingConnect* pending_connect = nullptr;  // settled once connected
 
-  // Sets keep_headers, follow_redirects and first_letters.
+  // Sets keep_headers, follow_redirects and skipped_letters.
   void want_headers(const std::vector<std::string>* keep, bool follow) noexcept;
 
   // Set by the greenlet before the transfer starts.
@@ -90,9 +90,9 @@ struct Transfer {
   std::uint64_t body_limit = UINT64_MAX;
   std::uint64_t header_limit = UINT64_MAX;
   const std::vector<std::string>* keep_headers = nullptr;  // null: keep all
-  // Bit n: a header whose name starts with letter n (either case) may be wanted:
-  // Location's 'l' and the first letters of keep_headers (all bits: keep all).
-  std::uint32_t first_letters = UINT32_MAX;
+  // Bit n: a header line that starts with letter n (either case) is not wanted: no
+  // kept header, nor Location, nor a status line ("HTTP/") starts with it.
+  std::uint32_t skipped_letters = 0;
 
   // Recorded by libcurl's callbacks on the hub.
   bool done = false;

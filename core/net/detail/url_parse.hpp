@@ -23,6 +23,10 @@ std::optional<Url> parse_url_fast(std::string_view text, std::string_view defaul
 // 0: a valid URL, checked without building a Url. False says nothing.
 bool is_canonical_url(std::string_view text) noexcept;
 
+// parse_url(text, layout) into `url`, whose strings must be empty: built in place,
+// with no string moved (the client's fetch state holds the Url it fetches).
+void parse_url_into(std::string_view text, const UrlLayout& layout, Url& url);
+
 // parse_url on libcurl's CURLU alone.
 std::optional<Url> parse_url_curl(std::string_view text, std::string* why = nullptr,
                                   std::string_view default_scheme = {});
