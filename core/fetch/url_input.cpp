@@ -203,8 +203,9 @@ std::optional<InputLine> UrlReader::next() {
     }
     const InputSource where{from_argument ? argument_name_ : name_,
                             from_argument ? next_arg_ : line_no_};
-    return InputLine{std::move(normalised->url), where, std::move(normalised->error),
-                     normalised->layout};
+    // Built in the returned optional: an InputLine moved is two strings moved.
+    return std::optional<InputLine>(std::in_place, std::move(normalised->url), where,
+                                    std::move(normalised->error), normalised->layout);
   }
 }
 

@@ -23,7 +23,7 @@ namespace green {
 
 // ---- Ordering policies: push(item), front(), pop() (removes front()), size(), and
 // ---- unget(item): put back an item pop() returned, so that it is front() again.
-// ---- Items are moved in once (rvalue parameters): a put moves an item twice.
+// ---- Items are moved in once (rvalue parameters).
 
 template <class T>
 class FifoOrder {
@@ -124,18 +124,24 @@ class BasicQueue {
   std::size_t maxsize() const noexcept { return maxsize_; }
 
   // Adds an item. When full: block=false throws Full at once; otherwise waits up
-  // to `timeout` seconds for room (Full on expiry; the item is dropped). If the
-  // putter is killed after room was made for it, the item is in the queue.
-  void put(T item, bool block = true, std::optional<double> timeout = {}) {
+  // to `timeout` seconds for room (Full on expiry; the item is left as it was). If
+  // the putter is killed after room was made for it, the item is in the queue. An
+  // rvalue is moved once, into the queue (a blocked putter's item waits where it
+  // is); an lvalue is copied first.
+  void put(T&& item, bool block = true, std::optional<double> timeout = {}) {
     if (!full()) {
       push(std::move(item));
       dispatch();
       return;
     }
     if (!block) throw Full();
-    PutNode node{Waiter(), std::move(item)};
+    PutNode node{Waiter(), &item};
     putters_.push_back(&node);
     if (!wait_on(node.waiter, putters_, &node, timeout)) throw Full();
+  }
+  void put(const T& item, bool block = true, std::optional<double> timeout = {}) {
+    T copy(item);
+    put(std::move(copy), block, timeout);
   }
   void put(T, double) = delete;  // put(item, seconds) would mean block=true
   void put_nowait(T item) { put(std::move(item), false); }
@@ -144,11 +150,7 @@ class BasicQueue {
   // once; otherwise waits up to `timeout` seconds (Empty on expiry). An item handed
   // to a getter that unwinds before it runs goes back to the front of the queue.
   T get(bool block = true, std::optional<double> timeout = {}) {
-    if (!empty()) {
-      T item = items_.pop();
-      dispatch();
-      return item;
-    }
+    if (!empty()) return take_front();
     if (!block) throw Empty();
     GetNode node{Waiter(), false, std::nullopt};
     getters_.push_back(&node);
@@ -195,8 +197,15 @@ class BasicQueue {
   };
   struct PutNode {
     Waiter waiter;
-    T item;
+    T* item;  // the blocked putter's
   };
+
+  // The front item, moved out once (one return of one variable: no second move).
+  T take_front() {
+    T item = items_.pop();
+    dispatch();
+    return item;
+  }
 
   void push(T&& item) {
     items_.push(std::move(item));
@@ -244,7 +253,7 @@ class BasicQueue {
         PutNode* node = putters_.front();
         putters_.pop_front();
         if (!node->waiter.waiting()) continue;
-        push(std::move(node->item));
+        push(std::move(*node->item));
         node->waiter.wake();
       }
     }

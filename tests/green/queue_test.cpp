@@ -92,6 +92,56 @@ TEST_CASE("Queue admits blocked putters in FIFO order", "[queue]") {
   CHECK(queue.empty());
 }
 
+namespace {
+// Counts how often it is moved and copied.
+struct Tracked {
+  static inline int moves = 0;
+  static inline int copies = 0;
+  int value = 0;
+  explicit Tracked(int v) : value(v) {}
+  Tracked(Tracked&& other) noexcept : value(other.value) { ++moves; }
+  Tracked(const Tracked& other) : value(other.value) { ++copies; }
+  Tracked& operator=(Tracked&& other) noexcept {
+    value = other.value;
+    ++moves;
+    return *this;
+  }
+  Tracked& operator=(const Tracked& other) {
+    value = other.value;
+    ++copies;
+    return *this;
+  }
+};
+}  // namespace
+
+TEST_CASE("Queue put moves an rvalue once, a blocked putter's too; an lvalue is copied",
+          "[queue]") {
+  green::Hub hub(virtual_clock());
+  green::Queue<Tracked> queue(1);
+  Tracked::moves = Tracked::copies = 0;
+  queue.put(Tracked(1));  // room: straight in
+  CHECK(Tracked::moves == 1);
+  auto putter = green::spawn([&] {
+    Tracked item(2);
+    queue.put(std::move(item));  // full: waits, its item where it is
+  });
+  green::sleep(1);
+  CHECK(Tracked::moves == 1);
+  CHECK(queue.get().value == 1);  // makes room: the waiting item moves in, once
+  CHECK(Tracked::moves == 3);     // out (get) and in (the waiting put)
+  putter->join();
+  CHECK(queue.get().value == 2);
+  Tracked kept(3);
+  queue.put(kept);
+  CHECK(Tracked::copies == 1);
+  CHECK(kept.value == 3);
+  // A put that times out leaves the caller's item as it was.
+  Tracked late(4);
+  CHECK_THROWS_AS(queue.put(std::move(late), true, 0.5), green::Full);
+  CHECK(late.value == 4);
+  CHECK(queue.get().value == 3);
+}
+
 TEST_CASE("Queue bounded boss and workers as in the seeds", "[queue]") {
   green::Hub hub(virtual_clock());
   green::Queue<int> tasks(3);
