@@ -10,8 +10,9 @@
 # count for whoever called them (gfetch's code, libcurl, libevent), and so does
 # libcurl's allocator (core/net/curl_memory.cpp): it replaces glibc's malloc for
 # libcurl, so its work is libcurl's, as glibc's was. So do the other functions the
-# binary defines for libcurl to call: poll(), clock_gettime() and sscanf() in place
-# of glibc's (core/net/curl_poll.cpp, curl_clock.cpp, curl_sscanf.cpp), and libcurl's
+# binary defines for libcurl to call: poll(), clock_gettime(), sscanf() and
+# inet_ntop() in place of glibc's (core/net/curl_poll.cpp, curl_clock.cpp,
+# curl_sscanf.cpp, curl_inet_ntop.cpp), and libcurl's
 # own string functions (core/net/curl_strings.cpp). With user_us and
 # sys_us (measured CPU per request) it also gives microseconds, the kernel included.
 #   awk -v small=N1 -v large=N2 -v binary=bench_net_fetch [-v user_us=U -v sys_us=S] \
@@ -29,8 +30,8 @@ function base(path) { sub(/.*\//, "", path); return path }
 function ours(object) { return index(object, binary) > 0 }
 # The binary's stand-ins for functions libcurl calls: its work, done here.
 function stand_in(fn) {
-  return fn ~ /curl_memory::|curl_strings::|curl_clock::|curl_sscanf::/ ||
-         fn ~ /^(poll|clock_gettime|__isoc99_sscanf)$/ ||
+  return fn ~ /curl_memory::|curl_strings::|curl_clock::|curl_sscanf::|curl_inet_ntop::/ ||
+         fn ~ /^(poll|clock_gettime|__isoc99_sscanf|inet_ntop)$/ ||
          fn ~ /^(curl_strequal|curl_strnequal|curl_msnprintf|curl_mvsnprintf|curl_maprintf|curl_mvaprintf)$/
 }
 # The part an instruction belongs to, from its object, file and function.

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "net/detail/curl_inet_ntop.hpp"
 #include "net/detail/curl_sscanf.hpp"
 #include "net/detail/curl_strings.hpp"
 
@@ -271,11 +272,12 @@ void* curl_memory::allocate_as_libcurl(std::size_t size) noexcept {
 
 void ensure_curl_initialised() {
   static const CURLcode init = [] {
-    // Links gfetch's stand-ins for libcurl's string functions and status-line
-    // scan into every program that reaches libcurl through here, and finds
-    // libcurl's own string functions first.
+    // Links gfetch's stand-ins for libcurl's string functions, status-line scan
+    // and address formatting into every program that reaches libcurl through
+    // here, and finds libcurl's own string functions first.
     curl_strings::originals();
     (void)curl_sscanf::counts();
+    (void)curl_inet_ntop::counts();
 #if defined(GREEN_SANITIZE_ADDRESS)
     return curl_global_init(CURL_GLOBAL_DEFAULT);
 #else
