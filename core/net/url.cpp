@@ -374,10 +374,6 @@ void parse_url_into(std::string_view text, const UrlLayout& layout, Url& url) {
   build_url(text, parts_of(text, layout), url);
 }
 
-bool is_canonical_url(std::string_view text) noexcept {
-  return scan_url_layout(text).has_value();
-}
-
 std::optional<Url> parse_url_curl(std::string_view text, std::string* why,
                                   std::string_view default_scheme) {
   UrlHandle handle(new_curl_url());

@@ -323,16 +323,3 @@ TEST_CASE("redirect targets carry path and query", "[url]") {
   CHECK(bare->path == "/");
   CHECK(bare->query.empty());
 }
-
-TEST_CASE("is_canonical_url answers like the fast path, without building a Url", "[url]") {
-  using gfetch::net::detail::is_canonical_url;
-  for (const char* url : {"http://127.0.0.1:8080/1k/f000001", "https://example.com/a/b?c=d",
-                          "http://Example.COM/x", "http://x/./y", "http://x:0/", "http://x:080/",
-                          "HTTP://x/", "example.com/x", "http://[::1]/", "http://x/#f"}) {
-    INFO(url);
-    bool fast = parse_url_fast(url).has_value() && parse_url_fast(url)->port != 0;
-    CHECK(is_canonical_url(url) == fast);
-  }
-  CHECK(is_canonical_url("http://127.0.0.1:8080/1k/f000001"));
-  CHECK_FALSE(is_canonical_url("example.com/x"));  // no scheme: not by itself
-}

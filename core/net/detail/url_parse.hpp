@@ -19,10 +19,6 @@ namespace gfetch::net::detail {
 // is not certain, and never a rejection: the caller then asks parse_url_curl.
 std::optional<Url> parse_url_fast(std::string_view text, std::string_view default_scheme = {});
 
-// True when parse_url_fast would take `text` (with its scheme) and its port is not
-// 0: a valid URL, checked without building a Url. False says nothing.
-bool is_canonical_url(std::string_view text) noexcept;
-
 // parse_url(text, layout) into `url`, whose strings must be empty: built in place,
 // with no string moved (the client's fetch state holds the Url it fetches).
 void parse_url_into(std::string_view text, const UrlLayout& layout, Url& url);
