@@ -2,8 +2,10 @@
 // in 176 size classes (16-byte steps to 256 bytes, then sixteen per doubling: at
 // most 6.25% slack), carved from 1 MiB segments aligned to 1 MiB whose first
 // bytes name their class, so a block needs no header: freeing one masks its
-// address. A freed block waits on the freeing thread's list for its class. Larger
-// blocks are glibc's, placed at a fixed offset in an aligned region of their own.
+// address. A thread carves blocks from a segment of its own and keeps the blocks
+// it frees on its own list per class, both without a lock; a shared depot hands
+// out segments and keeps what exited threads leave. Larger blocks are glibc's,
+// placed at a fixed offset in an aligned region of their own.
 // Segments are kept for the process's life: after a burst they are reused.
 #include "net/detail/curl_memory.hpp"
 
@@ -87,21 +89,30 @@ void* aligned_region(std::size_t size) noexcept {
   return region;
 }
 
-// A thread's free blocks. Constant-initialised and trivially destructible, so an
-// access is a plain TLS load with no guard; what a thread leaves at its exit goes
-// to the depot through its Donor.
+// A thread's free blocks, and the rest of the segment it carves each class from
+// (no lock: the depot is asked only when a range runs out). Constant-initialised
+// and trivially destructible, so an access is a plain TLS load with no guard;
+// what a thread leaves at its exit goes to the depot through its Donor.
 struct ThreadCache {
   FreeBlock* free[kClasses];
+  char* carve_next[kClasses];
+  char* carve_end[kClasses];
 };
 thread_local ThreadCache t_cache{};
 
-// Shared, under its mutex: blocks of threads that have exited, and the unused end
-// of each class's newest segment.
+// The uncarved rest of a segment that an exited thread was carving, linked
+// through its own first bytes (any range holds a block, so 16 bytes).
+struct SpareRange {
+  SpareRange* next;
+  char* end;
+};
+
+// Shared, under its mutex: the blocks and uncarved ranges of threads that have
+// exited, and the list of every class segment.
 struct Depot {
   std::mutex mutex;
   FreeBlock* free[kClasses]{};
-  char* carve_next[kClasses]{};
-  char* carve_end[kClasses]{};
+  SpareRange* spare[kClasses]{};
   RegionHeader* segments = nullptr;  // every class segment, newest first
 };
 Depot& depot() {
@@ -120,14 +131,24 @@ struct Donor {
         block->next = shared.free[c];
         shared.free[c] = block;
       }
+      char* rest = t_cache.carve_next[c];
+      if (static_cast<std::size_t>(t_cache.carve_end[c] - rest) >= block_size(c)) {
+        auto* range = reinterpret_cast<SpareRange*>(rest);
+        GFETCH_UNPOISON(range, sizeof *range);
+        range->next = shared.spare[c];
+        range->end = t_cache.carve_end[c];
+        shared.spare[c] = range;
+      }
+      t_cache.carve_next[c] = t_cache.carve_end[c] = nullptr;
     }
   }
 };
 thread_local Donor t_donor;
 
-// A block of `size_class` from the depot: a dead thread's, or carved. Kept out of
-// line: inlined, its register saves would land on allocate's fast path.
-[[gnu::noinline, gnu::cold]] void* refill(unsigned size_class) noexcept {
+// The thread's carving range for `size_class` ran out: a block from the depot (a
+// dead thread's free blocks, then its uncarved rest), else a new segment to carve.
+[[gnu::noinline, gnu::cold]] void* refill_from_depot(unsigned size_class,
+                                                     std::size_t size) noexcept {
   t_donor.armed = true;  // registers the exit hook of this thread, once
   Depot& shared = depot();
   std::lock_guard<std::mutex> lock(shared.mutex);
@@ -136,9 +157,14 @@ thread_local Donor t_donor;
     t_cache.free[size_class] = adopted->next;
     return adopted;
   }
-  const std::size_t size = block_size(size_class);
-  if (static_cast<std::size_t>(shared.carve_end[size_class] - shared.carve_next[size_class]) <
-      size) {
+  char* start = nullptr;
+  char* end = nullptr;
+  if (SpareRange* range = shared.spare[size_class]) {
+    shared.spare[size_class] = range->next;
+    start = reinterpret_cast<char*>(range);
+    end = range->end;
+    GFETCH_POISON(range, sizeof *range);
+  } else {
     char* segment = static_cast<char*>(aligned_region(kSegmentSize));
     if (segment == nullptr) return nullptr;
     auto* header = reinterpret_cast<RegionHeader*>(segment);
@@ -147,11 +173,24 @@ thread_local Donor t_donor;
     header->next_segment = shared.segments;
     shared.segments = header;
     GFETCH_POISON(segment + kFirstBlock, kSegmentSize - kFirstBlock);
-    shared.carve_next[size_class] = segment + kFirstBlock;
-    shared.carve_end[size_class] = segment + kSegmentSize;
+    start = segment + kFirstBlock;
+    end = segment + kSegmentSize;
   }
-  char* block = shared.carve_next[size_class];
-  shared.carve_next[size_class] += size;
+  t_cache.carve_next[size_class] = start + size;
+  t_cache.carve_end[size_class] = end;
+  return start;
+}
+
+// A block of `size_class` when the thread's free list is empty: carved from the
+// thread's range. Kept out of line: inlined, its register saves would land on
+// allocate's fast path.
+[[gnu::noinline]] void* refill(unsigned size_class) noexcept {
+  const std::size_t size = block_size(size_class);
+  char* block = t_cache.carve_next[size_class];
+  if (static_cast<std::size_t>(t_cache.carve_end[size_class] - block) < size) {
+    return refill_from_depot(size_class, size);
+  }
+  t_cache.carve_next[size_class] = block + size;
   return block;
 }
 

@@ -149,6 +149,26 @@ TEST_CASE("a block may be freed on another thread; an exited thread's blocks are
   for (void* block : taken) mem::release(block);
 }
 
+TEST_CASE("an exited thread's uncarved rest of a segment is carved by the next thread") {
+  // 240 KiB blocks: no other thread of the tests uses their class, and a 1 MiB
+  // segment holds four. One thread carves the first block of a new segment and
+  // keeps it; the rest goes to the depot when the thread exits, and a second
+  // thread carves its next blocks there. A lost rest would cost a new segment.
+  constexpr std::size_t kSize = 240 * 1024;
+  void* first = nullptr;
+  void* second = nullptr;
+  void* third = nullptr;
+  std::thread([&] { first = mem::allocate(kSize); }).join();
+  std::thread([&] {
+    second = mem::allocate(kSize);
+    third = mem::allocate(kSize);
+  }).join();
+  REQUIRE(first != nullptr);
+  CHECK(second == static_cast<char*>(first) + mem::capacity(first));
+  CHECK(third == static_cast<char*>(second) + mem::capacity(second));
+  for (void* block : {first, second, third}) mem::release(block);
+}
+
 TEST_CASE("random allocate, reallocate and release keep every block's content") {
   std::mt19937 random(12345);
   struct Live {
