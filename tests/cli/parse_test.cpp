@@ -285,7 +285,7 @@ TEST_CASE("stdin is read when no URL is given and it is not a terminal") {
   CHECK(parse({"u"}, piped).options.input.files.empty());
 }
 
-TEST_CASE("data switches GET to POST; the default user agent names the version") {
+TEST_CASE("data switches GET to POST, and the default user agent names the version") {
   CHECK(parse({"-d", "x", "u"}).options.http.method == "POST");
   CHECK(parse({"-X", "PUT", "-d", "x", "u"}).options.http.method == "PUT");
   CHECK(parse({"u"}).options.http.user_agent.rfind("gfetch/", 0) == 0);

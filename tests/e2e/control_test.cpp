@@ -118,7 +118,7 @@ TEST_CASE("option --retry-max-delay caps the exponential backoff") {
   CHECK(run.seconds < 4);
 }
 
-TEST_CASE("SIGINT: stop admitting, grace period, then cancel; exit 130") {
+TEST_CASE("SIGINT: stop admitting, grace period, then cancel, and exit 130") {
   testing::HttpServer server;
   std::vector<std::string> urls = delay_urls(server, 60, 5000);
   std::vector<std::string> args{"--pool", "10", "--grace", "0.3"};

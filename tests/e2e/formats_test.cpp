@@ -147,7 +147,7 @@ TEST_CASE("invalid lines: a record each, FILE:LINE on stderr, the run goes on") 
   ::unlink(file.c_str());
 }
 
-TEST_CASE("option --keep-order writes input order; default is completion order") {
+TEST_CASE("option --keep-order writes input order, the default completion order") {
   // Two servers: concurrent fetches to one host may wait for its first response
   // while the client learns whether the connection multiplexes.
   testing::HttpServer slow;

@@ -42,7 +42,7 @@ struct TempDir {
 
 }  // namespace
 
-TEST_CASE("option -H and -A reach the server; the default agent is gfetch/VERSION") {
+TEST_CASE("option -H and -A reach the server, and the default agent is gfetch/VERSION") {
   testing::HttpServer server;
   TempDir tmp;
   auto record = json_run({"-o", tmp.dir, "-H", "X-Test: yes", "-H", "X-Other:  two words", "-A",
@@ -127,7 +127,7 @@ TEST_CASE("connections: a run never opens more than its pool, its tail included"
   CHECK(server.stats().connections <= 2);
 }
 
-TEST_CASE("on a terminal: an aligned, coloured table; NO_COLOR turns colour off") {
+TEST_CASE("on a terminal: an aligned, coloured table, and NO_COLOR turns colour off") {
   testing::HttpServer server;
   std::string command = "script -qec \"" + std::string(GFETCH_BINARY) + " --no-summary " +
                         server.url("/bytes/2048") + "\" /dev/null";

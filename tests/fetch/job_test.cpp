@@ -86,7 +86,7 @@ TEST_CASE("Job: workers start only as the input needs them") {
   CHECK(outcome.workers <= 5);  // not --pool's 1000
 }
 
-TEST_CASE("Job: an interrupt stops workers waiting on an open stdin; the run ends") {
+TEST_CASE("Job: an interrupt stops workers waiting on an open stdin, and the run ends") {
   testing::HttpServer server;
   int pipe_fds[2];
   REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);

@@ -35,7 +35,7 @@ TEST_CASE("the line says done/total, rate, bytes, failures, in flight") {
   CHECK(Progress::render(counts, 2.0).rfind("50/100 done", 0) == 0);
 }
 
-TEST_CASE("at most 10 draws a second, erased with \\r and clear-to-end") {
+TEST_CASE("at most 10 draws a second, each erased with a carriage return and clear-to-end") {
   int fds[2];
   REQUIRE(::pipe2(fds, O_NONBLOCK) == 0);
   {

@@ -23,7 +23,7 @@ TEST_CASE("connection errors, timeouts and some statuses are retryable") {
   }
 }
 
-TEST_CASE("backoff doubles, jitters within [0.5, 1) of it, and is capped") {
+TEST_CASE("backoff doubles, jitters between 0.5 and 1 times it, and is capped") {
   CHECK(gfetch::backoff_delay(1, 1, 30, 0) == Approx(0.5));
   CHECK(gfetch::backoff_delay(1, 1, 30, 0.999) == Approx(0.9995));
   CHECK(gfetch::backoff_delay(3, 1, 30, 0) == Approx(2));

@@ -27,7 +27,7 @@ TEST_CASE("the seeds' template") {
         "42 bytes received from http://example.com/\n");
 }
 
-TEST_CASE("escapes \\n \\t \\r \\\\; other text is literal") {
+TEST_CASE("escapes for newline, tab, return and backslash, other text literal") {
   Result r;
   r.status = 404;
   CHECK(render("a\\tb\\r\\n\\\\%{status}%%", r) == "a\tb\r\n\\404%%");

@@ -114,7 +114,7 @@ struct Tracked {
 };
 }  // namespace
 
-TEST_CASE("Queue put moves an rvalue once, a blocked putter's too; an lvalue is copied",
+TEST_CASE("Queue put moves an rvalue once, a blocked putter's too, and copies an lvalue",
           "[queue]") {
   green::Hub hub(virtual_clock());
   green::Queue<Tracked> queue(1);

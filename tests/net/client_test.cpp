@@ -395,7 +395,7 @@ TEST_CASE("waves wider than one multi handle's share still reuse every connectio
   CHECK(server.stats().connections <= static_cast<std::uint64_t>(kWave));
 }
 
-TEST_CASE("keep_headers keeps only the headers named; redirects work without Location",
+TEST_CASE("keep_headers keeps only the headers named, and redirects work without Location",
           "[client][redirect]") {
   testing::HttpServer server;
   green::Hub hub;

@@ -124,7 +124,7 @@ TEST_CASE("duplicate copies the string with its terminator") {
   mem::release(nullptr);
 }
 
-TEST_CASE("a block may be freed on another thread; an exited thread's blocks are adopted") {
+TEST_CASE("a block may be freed on another thread, and an exited thread's blocks are adopted") {
   void* made_here = mem::allocate(777);
   void* made_there = nullptr;
   void* freed_there = nullptr;
