@@ -2,9 +2,11 @@
 // steps; everything else lives in cmd/ (parsing, exit status) and core/fetch (the job).
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "cmd/exit_status.hpp"
+#include "cmd/open_files.hpp"
 #include "cmd/parse.hpp"
 #include "fetch/job.hpp"
 
@@ -33,14 +35,18 @@ int main(int argc, char** argv) {
     case gfetch::cli::Command::Action::run:
       break;
   }
-  // 2. Build the job and run it.
+  // 2. Make room for the pool's sockets: raise the open-file limit, or lower --pool.
+  if (std::optional<std::string> warning = gfetch::cli::fit_open_file_limit(command.options)) {
+    std::fprintf(stderr, "gfetch: %s\n", warning->c_str());
+  }
+  // 3. Build the job and run it.
   gfetch::Job job(std::move(command.options));
   gfetch::Outcome outcome = job.run();
-  // 3. Map how it ended to the exit status.
+  // 4. Map how it ended to the exit status.
   if (!outcome.fatal.empty()) std::fprintf(stderr, "gfetch: %s\n", outcome.fatal.c_str());
   const int status = gfetch::cli::exit_status(outcome);
 #if !defined(GREEN_SANITIZE_ADDRESS)
-  // 4. Leave without tearing the job down: every result, the summary and every
+  // 5. Leave without tearing the job down: every result, the summary and every
   // file are written; what ~Job would do is free memory and close idle connections,
   // which the kernel does at exit anyway. At 5,000 transfers that is ~50k frees and
   // curl handle cleanups on the way out (bench (c)). Sanitizer builds tear down, so

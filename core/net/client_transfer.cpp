@@ -5,11 +5,13 @@
 #include "net/detail/transfer.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -180,13 +182,20 @@ size_t on_body(char* data, size_t size, size_t count, void* self) noexcept {
   return length;
 }
 
-// Called when libcurl has opened a socket for a new connection, before it connects
-// it: libcurl's clock reads are the clock's from here until the connection is
-// ready (net/detail/curl_clock.hpp).
-int on_socket_opened(void* self, curl_socket_t, curlsocktype) noexcept {
+// Opens the socket of a new connection in libcurl's place: libcurl 7.88 reports
+// any failed socket() as "Couldn't connect to server", so the errno (EMFILE: the
+// open-file limit) is kept for the message. From here until the connection is
+// ready, libcurl's clock reads are the clock's (net/detail/curl_clock.hpp).
+curl_socket_t on_open_socket(void* self, curlsocktype, curl_sockaddr* address) noexcept {
   auto* transfer = static_cast<Transfer*>(self);
+  const int fd = ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd < 0) {
+    transfer->socket_error = errno;
+    return CURL_SOCKET_BAD;
+  }
+  transfer->socket_error = 0;  // an address tried later opened: its error counts
   if (!transfer->connection_setup) transfer->connection_setup.emplace();
-  return CURL_SOCKOPT_OK;
+  return fd;
 }
 
 // Called once the connection is ready (new or reused, TLS done), before the
@@ -361,7 +370,7 @@ void init_easy(CURL* easy) {
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &on_header);
   curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &on_connected);
-  curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, &on_socket_opened);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &on_open_socket);
   // Redirects are followed by the client, each hop resolved by net::Resolver.
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -382,7 +391,7 @@ CURLcode configure_easy(Easy& easy, const Hop& hop) {
   set(CURLOPT_WRITEDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_HEADERDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_PREREQDATA, static_cast<void*>(hop.transfer));
-  set(CURLOPT_SOCKOPTDATA, static_cast<void*>(hop.transfer));
+  set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(hop.transfer));
   set(CURLOPT_HTTPHEADER, hop.headers);
   set(CURLOPT_RESOLVE, hop.resolve);
   set(CURLOPT_PIPEWAIT, hop.pipewait ? 1L : 0L);
@@ -527,6 +536,9 @@ std::string outcome_message(const Transfer& transfer, const char* curl_error) {
   }
   if (transfer.result == CURLE_FILESIZE_EXCEEDED) {
     return "body larger than " + std::to_string(transfer.body_limit) + " bytes";
+  }
+  if (transfer.result == CURLE_COULDNT_CONNECT && transfer.socket_error != 0) {
+    return std::string("could not open a socket: ") + std::strerror(transfer.socket_error);
   }
   return curl_error[0] != '\0' ? std::string(curl_error) : curl_easy_strerror(transfer.result);
 }

@@ -1,6 +1,7 @@
 // Scale and limits, measured by the server: 100,000 URLs through stdin give exactly
 // 100,000 records; the pool and --per-host bounds are never exceeded (the server's
-// peak of concurrent requests); --rate is kept (request arrivals sampled by the server).
+// peak of concurrent requests); --rate is kept (request arrivals sampled by the server);
+// a pool larger than the open-file limit allows raises the limit, or is lowered.
 #include <sys/resource.h>
 
 #include <catch2/catch.hpp>
@@ -109,4 +110,55 @@ TEST_CASE("option --rate: the server sees at most N request starts per second") 
       CHECK(static_cast<double>(samples[j].second - samples[i].second) <= kRate * window + 2);
     }
   }
+}
+
+namespace {
+
+// 250 URLs that each take 300 ms, so that the whole pool is in flight at once.
+std::vector<std::string> slow_urls(testing::HttpServer& server, std::vector<std::string> args) {
+  for (int i = 0; i < 250; ++i) args.push_back(server.url("/delay/300?i=" + std::to_string(i)));
+  return args;
+}
+
+std::size_t count_ok(const std::string& out) {
+  std::size_t ok = 0;
+  for (const std::string& line : records::lines(out)) {
+    std::vector<std::string> columns = records::split(line, '\t');
+    if (columns.size() == 5 && columns[1] == "200") ++ok;
+  }
+  return ok;
+}
+
+}  // namespace
+
+TEST_CASE("a pool the open-file limit cannot hold is lowered with a warning, and no URL fails") {
+  testing::HttpServer server;
+  const e2e::OpenFiles open_files{160, 160};
+  e2e::Gfetch child(slow_urls(server, {"--pool", "250", "--no-summary"}), "", "", &open_files);
+  e2e::Finished run = child.wait(60);
+  CHECK(run.status == 0);
+  // 160 files: 64 kept aside, and 1 + 1/16 for each fetch.
+  CHECK(run.err ==
+        "gfetch: --pool 250 lowered to 90: at most 160 files may be open (ulimit -n), and "
+        "each fetch holds a socket\n");
+  CHECK(records::lines(run.out).size() == 250);
+  CHECK(count_ok(run.out) == 250);
+  CHECK(server.stats().max_in_flight == 90);
+}
+
+TEST_CASE("the soft open-file limit is raised as far as the pool needs") {
+  rlimit own{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &own) == 0);
+  if (own.rlim_max != RLIM_INFINITY && own.rlim_max < 1024) {
+    WARN("hard open-file limit " << own.rlim_max << ": too low for this test");
+    return;
+  }
+  testing::HttpServer server;
+  const e2e::OpenFiles open_files{160, 1024};
+  e2e::Gfetch child(slow_urls(server, {"--pool", "250", "--no-summary"}), "", "", &open_files);
+  e2e::Finished run = child.wait(60);
+  CHECK(run.status == 0);
+  CHECK(run.err.empty());
+  CHECK(count_ok(run.out) == 250);
+  CHECK(server.stats().max_in_flight == 250);
 }

@@ -1,12 +1,14 @@
 // Runs the built gfetch (GFETCH_BINARY) as a child process for the end-to-end
 // tests: arguments, standard input from a string or a file, stdout and stderr
 // collected while it runs (so a test can wait for output, then send a signal),
-// and the exit status (128+N when killed by signal N).
+// and the exit status (128+N when killed by signal N); optionally an open-file limit
+// of its own.
 #pragma once
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,12 @@
 
 namespace e2e {
 
+// RLIMIT_NOFILE for the child: soft and hard.
+struct OpenFiles {
+  rlim_t soft;
+  rlim_t hard;
+};
+
 struct Finished {
   int status = -1;  // exit status, or 128 + signal
   std::string out;
@@ -31,9 +39,10 @@ struct Finished {
 class Gfetch {
  public:
   // Starts `GFETCH_BINARY args...`. `input` is written to its stdin (then closed);
-  // with `stdin_path`, stdin is that file instead.
+  // with `stdin_path`, stdin is that file instead; with `open_files`, the child runs
+  // under that open-file limit.
   explicit Gfetch(const std::vector<std::string>& args, std::string input = "",
-                  const std::string& stdin_path = "")
+                  const std::string& stdin_path = "", const OpenFiles* open_files = nullptr)
       : input_(std::move(input)), start_(std::chrono::steady_clock::now()) {
     int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) {
@@ -49,6 +58,10 @@ class Gfetch {
       }
       ::dup2(out[1], 1);
       ::dup2(err[1], 2);
+      if (open_files != nullptr) {
+        const rlimit limit{open_files->soft, open_files->hard};
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(126);
+      }
       ::signal(SIGPIPE, SIG_DFL);
       ::signal(SIGINT, SIG_DFL);
       sigset_t none;

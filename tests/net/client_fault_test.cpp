@@ -1,9 +1,16 @@
 // net::Client against misbehaving servers (testing::FaultServer) and cancellation:
 // each fault ends in its own error kind within its timeout and leaves the client
 // usable; connect timeouts against a full accept queue; kill, green::Timeout and
-// destroying the client while transfers are in flight (no leak, no stray callback).
+// destroying the client while transfers are in flight (no leak, no stray callback);
+// a socket that cannot be opened (the open-file limit) named in the message.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -147,6 +154,28 @@ TEST_CASE("a connect that hangs is a connect timeout", "[client][fault]") {
   CHECK(seconds >= 0.29);
   CHECK(seconds < 0.3 + kSlack);
   check_usable(client, server);
+}
+
+TEST_CASE("a socket that cannot be opened fails the fetch, naming why", "[client][fault]") {
+  testing::HttpServer first;
+  testing::HttpServer second;
+  green::Hub hub;
+  Client client(hub);
+  check_usable(client, first);  // the multi handle and its descriptors exist now
+  // With no descriptor left below the limit, a new connection's socket() fails.
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  const int lowest_free = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(lowest_free >= 0);
+  ::close(lowest_free);
+  rlimit lowered = saved;
+  lowered.rlim_cur = static_cast<rlim_t>(lowest_free);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  Response response = client.fetch(get(second.url("/bytes/10")));
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  CHECK(response.error == errc::connect_failed);
+  CHECK(response.error_message == "could not open a socket: " + std::string(std::strerror(EMFILE)));
+  check_usable(client, second);
 }
 
 TEST_CASE("killing a fetching greenlet removes its transfer", "[client][cancel]") {

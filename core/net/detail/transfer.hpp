@@ -107,6 +107,7 @@ struct Transfer {
   std::uint64_t body_bytes = 0;
   std::uint64_t header_bytes = 0;
   Abort abort = Abort::none;
+  int socket_error = 0;  // errno of a socket() that failed (EMFILE, ...)
 
   // Set on the hub when libcurl reports the transfer done: the hub has removed the
   // handle from its multi already (so libcurl's deep call chains for that run on
