@@ -416,7 +416,7 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   record(fetch, transfer, easy);
   if (waited) return fail(response, waited);
   if (std::error_code error = outcome_error(transfer.result, transfer, easy)) {
-    fail(response, error, outcome_message(transfer, lease.easy->error));
+    fail(response, error, outcome_message(transfer, lease.easy->error, easy));
   }
 }
 

@@ -523,7 +523,7 @@ std::error_code outcome_error(CURLcode code, const Transfer& transfer, CURL* eas
   }
 }
 
-std::string outcome_message(const Transfer& transfer, const char* curl_error) {
+std::string outcome_message(const Transfer& transfer, const char* curl_error, CURL* easy) {
   switch (transfer.abort) {
     case Abort::headers_too_large:
       return "response headers larger than " + std::to_string(transfer.header_limit) + " bytes";
@@ -540,7 +540,18 @@ std::string outcome_message(const Transfer& transfer, const char* curl_error) {
   if (transfer.result == CURLE_COULDNT_CONNECT && transfer.socket_error != 0) {
     return std::string("could not open a socket: ") + std::strerror(transfer.socket_error);
   }
-  return curl_error[0] != '\0' ? std::string(curl_error) : curl_easy_strerror(transfer.result);
+  std::string message =
+      curl_error[0] != '\0' ? std::string(curl_error) : curl_easy_strerror(transfer.result);
+  // libcurl 7.88 ends every failed connect with the same words: say what the
+  // system said instead ("Connection refused", "Network is unreachable", ...).
+  constexpr std::string_view kGeneric = "Couldn't connect to server";
+  long os_error = 0;
+  if (transfer.result == CURLE_COULDNT_CONNECT && message.ends_with(kGeneric) &&
+      curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_error) == CURLE_OK && os_error != 0) {
+    message.replace(message.size() - kGeneric.size(), kGeneric.size(),
+                    std::strerror(static_cast<int>(os_error)));
+  }
+  return message;
 }
 
 }  // namespace gfetch::net::detail

@@ -271,8 +271,9 @@ CURLcode configure_easy(Easy& easy, const Hop& hop);
 // The error kind of a finished (or failed to start) transfer: libcurl's code read
 // with what the callbacks recorded (why they stopped it) and the socket's errno.
 std::error_code outcome_error(CURLcode code, const Transfer& transfer, CURL* easy);
-// A message for that error: the callbacks' reason, else libcurl's error text.
-std::string outcome_message(const Transfer& transfer, const char* curl_error);
+// A message for that error: the callbacks' reason, else libcurl's error text (a
+// failed connect's with the system's reason).
+std::string outcome_message(const Transfer& transfer, const char* curl_error, CURL* easy);
 
 struct SlistDeleter {
   void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
