@@ -67,7 +67,8 @@ std::string http_version_name(long version) {
 }
 
 // The addresses a request's "host:port:addr,..." override gives `host`:`port`, or
-// empty when none matches. Hosts compare case-insensitively.
+// empty when none matches. `host` is a Url::host; the entry's host is compared in
+// that spelling (case-insensitively; an IDN as punycode, whichever way written).
 std::string override_for(const std::vector<std::string>& overrides, const std::string& host,
                          int port) {
   const std::string port_text = std::to_string(port);
@@ -76,13 +77,9 @@ std::string override_for(const std::vector<std::string>& overrides, const std::s
     std::size_t second = first == std::string::npos ? first : entry.find(':', first + 1);
     if (second == std::string::npos) continue;
     if (entry.compare(first + 1, second - first - 1, port_text) != 0) continue;
-    if (first != host.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < first && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(entry[i])) ==
-             std::tolower(static_cast<unsigned char>(host[i]));
+    if (ascii_host(std::string_view(entry).substr(0, first)) == host) {
+      return entry.substr(second + 1);
     }
-    if (same) return entry.substr(second + 1);
   }
   return {};
 }

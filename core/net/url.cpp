@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <locale.h>
 
 #include <array>
 #include <cstddef>
@@ -294,6 +295,48 @@ std::string get_part(CURLU* url, CURLUPart part, unsigned flags = 0) {
   return result;
 }
 
+bool is_ascii(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// libcurl 7.88 converts an IDN host with libidn2's idn2_lookup_ul, which reads it
+// in the charset of the calling thread's LC_CTYPE: in the "C" locale of a program
+// that never calls setlocale (gfetch, its tests) every non-ASCII name fails. URLs
+// are UTF-8 whatever the user's locale, so the conversion runs with this thread's
+// LC_CTYPE set to C.UTF-8 (uselocale is per thread; nothing else changes).
+class Utf8Ctype {
+ public:
+  Utf8Ctype() {
+    static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
+    if (utf8 != locale_t{}) previous_ = uselocale(utf8);
+  }
+  ~Utf8Ctype() {
+    if (previous_ != locale_t{}) uselocale(previous_);
+  }
+  Utf8Ctype(const Utf8Ctype&) = delete;
+  Utf8Ctype& operator=(const Utf8Ctype&) = delete;
+
+ private:
+  locale_t previous_{};
+};
+
+// The host in the form DNS and the Host header use: lower case, an IDN in
+// punycode (IDNA2008 with UTS #46 mapping, as libcurl does it). Empty when a
+// non-ASCII name does not convert (not UTF-8, or not a valid IDN).
+std::string ascii_host_of(CURLU* handle) {
+  std::string host = get_part(handle, CURLUPART_HOST);
+  if (!is_ascii(host)) {
+    Utf8Ctype utf8;
+    host = get_part(handle, CURLUPART_HOST, CURLU_PUNYCODE);
+    if (host.empty() || !is_ascii(host)) return {};
+  }
+  for (char& c : host) c = to_lower(c);
+  return host;
+}
+
 std::string strip_brackets(std::string host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     return host.substr(1, host.size() - 2);
@@ -309,15 +352,17 @@ std::optional<Url> describe(CURLU* handle, std::string* why) {
     if (why) *why = "unsupported scheme '" + url.scheme + "' (only http and https)";
     return std::nullopt;
   }
-  // Host names are case-insensitive: keep one spelling, lower case.
-  std::string host = get_part(handle, CURLUPART_HOST);
-  std::string lower = host;
-  for (char& c : lower) c = to_lower(c);
-  if (lower != host) curl_url_set(handle, CURLUPART_HOST, lower.c_str(), 0);
-  // The ASCII (punycode) form: what libcurl looks up in its DNS cache, so the
-  // CURLOPT_RESOLVE entries made from it match.
-  url.host = strip_brackets(get_part(handle, CURLUPART_HOST, CURLU_PUNYCODE));
-  if (url.host.empty()) url.host = strip_brackets(get_part(handle, CURLUPART_HOST));
+  // One spelling of the host, the one DNS and the Host header use: lower case, an
+  // IDN in punycode. The href carries it too, so libcurl never sees a non-ASCII
+  // name (and looks up the CURLOPT_RESOLVE entries made from url.host).
+  const std::string written = get_part(handle, CURLUPART_HOST);
+  std::string host = ascii_host_of(handle);
+  if (host.empty() && !written.empty()) {
+    if (why) *why = "bad international host name '" + written + "' (not UTF-8, or not a valid IDN)";
+    return std::nullopt;
+  }
+  if (host != written) curl_url_set(handle, CURLUPART_HOST, host.c_str(), 0);
+  url.host = strip_brackets(std::move(host));
   if (url.host.empty()) {
     if (why) *why = "no host name";
     return std::nullopt;
@@ -430,6 +475,19 @@ std::optional<Url> resolve_url(std::string_view base, std::string_view reference
   // Setting a URL on a populated handle resolves it relative to the one it holds.
   if (!set_url(handle.get(), std::string(reference), kSetFlags, why)) return std::nullopt;
   return describe(handle.get(), why);
+}
+
+std::string ascii_host(std::string_view host) {
+  if (is_ascii(host)) {
+    std::string lower(host);
+    for (char& c : lower) c = to_lower(c);
+    return lower;
+  }
+  UrlHandle handle(new_curl_url());
+  if (!handle || !set_url(handle.get(), "http://" + std::string(host) + "/", kSetFlags, nullptr)) {
+    return {};
+  }
+  return ascii_host_of(handle.get());
 }
 
 bool is_ip_literal(std::string_view host) noexcept {

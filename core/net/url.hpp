@@ -16,8 +16,7 @@ namespace gfetch::net {
 struct Url {
   std::string href;    // the normalised URL, as libcurl writes it back
   std::string scheme;  // "http" or "https"
-  std::string host;    // lower case, without IPv6 brackets; IDN in punycode where libcurl
-                       // converts it (7.88.1 cannot: the UTF-8 name stays)
+  std::string host;    // lower case, without IPv6 brackets; an IDN in punycode (the href too)
   int port = 0;        // explicit, or the scheme's default
   std::string path;    // as libcurl holds it (CURLUPART_PATH): starts with '/', never empty
   std::string query;   // without the '?', as CURLUPART_QUERY gives it; "" when none
@@ -55,6 +54,11 @@ Url parse_url(std::string_view text, const UrlLayout& layout);
 // curl follow a Location header. Empty when the result is not an http(s) URL.
 std::optional<Url> resolve_url(std::string_view base, std::string_view reference,
                                std::string* why = nullptr);
+
+// A host name spelled as Url::host spells it (lower case, an IDN in punycode), so
+// that a name given apart from a URL (--resolve) matches the URL's. Empty when a
+// non-ASCII name does not convert.
+std::string ascii_host(std::string_view host);
 
 // True for "127.0.0.1", "::1", "[::1]": hosts that need no DNS.
 bool is_ip_literal(std::string_view host) noexcept;

@@ -186,3 +186,40 @@ TEST_CASE("a request's resolve overrides answer instead of DNS", "[client][dns]"
   request.url = "http://nx.test:1/";
   CHECK(client.fetch(request).error == errc::dns_not_found);
 }
+
+TEST_CASE("an international host name is looked up and sent in punycode", "[client][dns]") {
+  // A program that never calls setlocale runs in the C locale, where libcurl 7.88
+  // cannot convert a UTF-8 name: this test runs there too.
+  testing::DnsServer dns;
+  testing::HttpServer server(testing::ServerOptions{.bind = "127.0.0.2"});  // *.wild.test
+  green::Hub hub;
+  Resolver resolver(hub, only(dns));
+  Client client(hub, resolver);
+  const std::string port = std::to_string(server.port());
+
+  Request request = get(at("Bücher.wild.test", server, "/headers"));
+  request.sink = gfetch::net::BodySink::memory();
+  Response response = client.fetch(request);
+  INFO(response.error_message);
+  REQUIRE(response.ok());
+  CHECK(response.body.find("Host: xn--bcher-kva.wild.test:" + port + "\n") != std::string::npos);
+  CHECK(response.url == at("xn--bcher-kva.wild.test", server, "/headers"));
+  CHECK(response.remote_ip == "127.0.0.2");
+
+  // A redirect's Location may name one too.
+  std::string target = at("straße.wild.test", server, "/bytes/3");
+  Response redirected =
+      client.fetch(get(at("a.wild.test", server, "/redirect-to?url=" + encode(target))));
+  INFO(redirected.error_message);
+  CHECK(redirected.ok());
+  CHECK(redirected.url == at("xn--strae-oqa.wild.test", server, "/bytes/3"));
+
+  // A resolve override matches the name in either spelling; DNS has neither.
+  Request overridden = get(at("bücher.nx.test", server, "/bytes/4"));
+  overridden.resolve = {"BÜCHER.nx.test:" + port + ":127.0.0.2"};
+  Response answered = client.fetch(overridden);
+  INFO(answered.error_message);
+  CHECK(answered.ok());
+  overridden.resolve = {"xn--bcher-kva.nx.test:" + port + ":127.0.0.2"};
+  CHECK(client.fetch(overridden).ok());
+}

@@ -1,6 +1,7 @@
 // net::parse_url's fast path against libcurl's CURLU parse, its reference: both
 // must agree, field by field and on acceptance, over a generated corpus of tricky
 // URLs; the fast path's own results for typical URLs, and proof that it takes them.
+#include <locale.h>
 #include <catch2/catch.hpp>
 
 #include <optional>
@@ -277,7 +278,7 @@ TEST_CASE("the fast path leaves what libcurl rewrites or rejects to libcurl", "[
                       Rewritten{"http://a.test/x?", "http://a.test/x"},
                       Rewritten{"http://user@a.test/", "http://user@a.test/"},
                       Rewritten{"http://[::1]:8080/", "http://[::1]:8080/"},
-                      Rewritten{"http://bücher.example/", "http://bücher.example/"}}) {
+                      Rewritten{"http://bücher.example/", "http://xn--bcher-kva.example/"}}) {
     INFO(r.text);
     CHECK_FALSE(parse_url_fast(r.text));
     std::optional<Url> url = parse_url(r.text);
@@ -322,4 +323,28 @@ TEST_CASE("redirect targets carry path and query", "[url]") {
   REQUIRE(bare);
   CHECK(bare->path == "/");
   CHECK(bare->query.empty());
+}
+
+TEST_CASE("an international host name is read in punycode, whatever the locale", "[url]") {
+  // Catch2's main never calls setlocale: this runs in the C locale, where libcurl
+  // 7.88 alone fails on every non-ASCII name.
+  const locale_t before = uselocale(locale_t{});
+  std::optional<Url> url = parse_url("http://Bücher.example:8080/ä?q=ü");
+  REQUIRE(url);
+  CHECK(url->host == "xn--bcher-kva.example");
+  CHECK(url->href == "http://xn--bcher-kva.example:8080/%c3%a4?q=%c3%bc");
+  CHECK(uselocale(locale_t{}) == before);
+
+  std::optional<Url> next = gfetch::net::resolve_url("http://a.test/", "//straße.test/x");
+  REQUIRE(next);
+  CHECK(next->host == "xn--strae-oqa.test");
+  CHECK(next->href == "http://xn--strae-oqa.test/x");
+
+  CHECK(gfetch::net::ascii_host("BÜCHER.example") == "xn--bcher-kva.example");
+  CHECK(gfetch::net::ascii_host("A.Test") == "a.test");
+  CHECK(gfetch::net::ascii_host("\xff\xfe.test").empty());
+
+  std::string why;
+  CHECK_FALSE(parse_url("http://\xff\xfe.test/", &why));
+  CHECK(why.find("bad international host name") != std::string::npos);
 }
