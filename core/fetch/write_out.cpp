@@ -2,6 +2,45 @@
 #include "fetch/write_out.hpp"
 
 namespace gfetch {
+namespace {
+
+// curl's -w names for fields that mean the same here, so that a curl user's
+// template works as it is. (curl's time_* are cumulative from the start, gfetch's
+// are phases: not aliased.)
+struct CurlName {
+  std::string_view curl;
+  std::string_view field;
+};
+constexpr CurlName kCurlNames[] = {
+    {"http_code", "status"},    {"response_code", "status"},    {"url_effective", "final_url"},
+    {"size_download", "bytes"}, {"num_redirects", "redirects"}, {"errormsg", "error_message"},
+};
+
+const Field* find_variable(std::string_view name) {
+  if (const Field* field = find_field(name)) return field;
+  for (const CurlName& alias : kCurlNames) {
+    if (alias.curl == name) return find_field(alias.field);
+  }
+  return nullptr;
+}
+
+std::string unknown_variable(std::string_view name) {
+  std::string message = "unknown write-out variable '%{" + std::string(name) + "}' (known:";
+  const char* separator = " ";
+  for (const Field& field : fields()) {
+    message.append(separator).append(field.name);
+    separator = ", ";
+  }
+  message += "; and curl's";
+  separator = " ";
+  for (const CurlName& alias : kCurlNames) {
+    message.append(separator).append(alias.curl);
+    separator = ", ";
+  }
+  return message + ")";
+}
+
+}  // namespace
 
 WriteOut::WriteOut(std::string_view text) {
   std::string literal;
@@ -25,8 +64,8 @@ WriteOut::WriteOut(std::string_view text) {
         throw WriteOutError("unterminated '%{' in write-out template");
       }
       std::string_view name = text.substr(i + 2, close - i - 2);
-      const Field* field = find_field(name);
-      if (!field) throw WriteOutError("unknown write-out variable '%{" + std::string(name) + "}'");
+      const Field* field = find_variable(name);
+      if (!field) throw WriteOutError(unknown_variable(name));
       flush();
       pieces_.push_back(Piece{{}, field});
       i = close;

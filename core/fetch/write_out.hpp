@@ -1,5 +1,6 @@
 // -w/--write-out templates, curl style: text with %{name} variables (any field of
-// result.hpp) and the escapes \n \t \r \\. Compiled once, before anything is
+// result.hpp, or curl's name for one: http_code, url_effective, ...) and the
+// escapes \n \t \r \\. Compiled once, before anything is
 // fetched, so a bad template is a usage error and not a failure per URL.
 #pragma once
 

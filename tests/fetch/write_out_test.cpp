@@ -51,9 +51,24 @@ TEST_CASE("every field of the table is a variable") {
   CHECK(all.variables() == std::vector<std::string_view>{"url", "status", "url"});
 }
 
+TEST_CASE("curl's names for the same fields work as they do in curl") {
+  Result r;
+  r.status = 404;
+  r.final_url = "http://a.test/b";
+  r.bytes = 7;
+  r.redirects = 2;
+  r.error_message = "oops";
+  CHECK(render("%{http_code} %{response_code} %{url_effective} %{size_download} "
+               "%{num_redirects} %{errormsg}",
+               r) == "404 404 http://a.test/b 7 2 oops");
+}
+
 TEST_CASE("unknown variables and unterminated braces are errors") {
   CHECK_THROWS_AS(WriteOut("%{nope}"), WriteOutError);
-  CHECK_THROWS_WITH(WriteOut("x %{http_code} y"), Catch::Contains("%{http_code}"));
+  // The message names the variable and lists the known ones.
+  CHECK_THROWS_WITH(WriteOut("x %{time_connectx} y"), Catch::Contains("'%{time_connectx}'") &&
+                                                          Catch::Contains("final_url") &&
+                                                          Catch::Contains("http_code"));
   CHECK_THROWS_WITH(WriteOut("%{url"), Catch::Contains("unterminated"));
   CHECK_THROWS_AS(WriteOut("%{}"), WriteOutError);
 }
