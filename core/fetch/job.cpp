@@ -7,6 +7,7 @@
 #include <csignal>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "fetch/fetcher.hpp"
@@ -82,6 +83,7 @@ class Job::Run {
     if (options_.timing.deadline) deadline_timer_.start(*options_.timing.deadline);
     reading_->join();  // only the reader starts workers
     workers_.join();
+    if (!admitting_ && !report_.broken()) report_unstarted();
     grace_timer_.cancel();
     deadline_timer_.cancel();
     services_.kill();
@@ -120,7 +122,12 @@ class Job::Run {
     try {
       while (std::optional<InputLine> line = reader_.next()) {
         ++read_;
-        queue_.put(std::move(line));
+        try {
+          queue_.put(std::move(line));
+        } catch (const green::GreenletExit&) {
+          unqueued_ = std::move(line);  // killed waiting for room: the line is still here
+          throw;
+        }
         // A line still queued found no idle worker (a put hands it to a waiting
         // one); workers started but not yet running will each take one.
         while (queue_.qsize() > starting_ && workers_.size() < options_.pool) start_worker();
@@ -160,12 +167,7 @@ class Job::Run {
       }
       const std::size_t index = ++admitted_;
       if (!line->error.empty()) {
-        const std::string why = std::move(line->error);
-        Result result = admit(index, std::move(*line));
-        result.error = "invalid-url";
-        result.error_message = "invalid URL: " + why;
-        message(result.input.label() + ": invalid URL '" + result.url + "': " + why);
-        deliver(std::move(result));
+        deliver_invalid(index, std::move(*line));
         continue;
       }
       ++fetched_;
@@ -173,6 +175,38 @@ class Job::Run {
       Result result = admit(index, std::move(*line));
       fetch_one(result, layout ? &*layout : nullptr);
     }
+  }
+
+  void deliver_invalid(std::size_t index, InputLine&& line) {
+    const std::string why = std::move(line.error);
+    Result result = admit(index, std::move(line));
+    result.error = "invalid-url";
+    result.error_message = "invalid URL: " + why;
+    message(result.input.label() + ": invalid URL '" + result.url + "': " + why);
+    deliver(std::move(result));
+  }
+
+  // Nothing taken from the input is lost: when the run stops early, the URLs read
+  // ahead of the pool (queued, or whole lines in the reader's buffer) get a result
+  // each, "cancelled" without a fetch, in input order after the admitted ones.
+  void report_unstarted() {
+    const std::string why =
+        "not started: " + (cancel_reason_.empty() ? std::string("interrupted") : cancel_reason_);
+    auto report = [&](InputLine&& line) {
+      const std::size_t index = ++admitted_;
+      if (!line.error.empty()) return deliver_invalid(index, std::move(line));
+      Result result = admit(index, std::move(line));
+      result.error = "cancelled";
+      result.error_message = why;
+      deliver(std::move(result));
+    };
+    while (!queue_.empty()) {
+      std::optional<InputLine> line = queue_.get_nowait();
+      if (!line) return;  // the input's end: nothing after it
+      report(std::move(*line));
+    }
+    if (unqueued_) report(std::move(*std::exchange(unqueued_, std::nullopt)));
+    while (std::optional<InputLine> line = reader_.next_buffered()) report(std::move(*line));
   }
 
   // Once the input is exhausted and every fetch has started its first transfer
@@ -272,6 +306,7 @@ class Job::Run {
   Report report_;
   UrlReader reader_;
   green::Queue<std::optional<InputLine>> queue_;
+  std::optional<InputLine> unqueued_;  // read, then the reader was killed before queueing it
   struct WorkerState {
     green::Greenlet::Ptr greenlet;
     bool idle = false;  // waiting for a line

@@ -1,8 +1,9 @@
 // Job: one gfetch run. A reader greenlet streams URLs into a bounded queue; up to
 // --pool worker greenlets take them in turn, each admitting a URL (numbering it)
-// and fetching it (per-host and rate limits inside each fetch); every admitted URL
-// gets exactly one Result in the Report, even when the run is stopped early
-// (deadline, Ctrl-C, closed stdout).
+// and fetching it (per-host and rate limits inside each fetch); every URL read gets
+// exactly one Result in the Report, even when the run is stopped early (deadline,
+// Ctrl-C: the ones read but not started are "cancelled" too), and a closed stdout
+// ends the run quietly.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@ namespace gfetch {
 
 // How the run ended: the input for the exit status (decided by the CLI, in one place).
 struct Outcome {
-  std::uint64_t results = 0;  // result records produced (one per admitted URL)
+  std::uint64_t results = 0;  // result records produced (one per URL read)
   std::uint64_t failed = 0;   // results that count as failures
   std::uint64_t workers = 0;  // fetch workers started: at most --pool, as the input needed
   bool interrupted = false;   // SIGINT or SIGQUIT stopped it

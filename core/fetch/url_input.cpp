@@ -142,12 +142,17 @@ bool UrlReader::fill() {
     buffer_.erase(0, buffer_pos_);
     buffer_pos_ = 0;
   }
-  std::size_t old_size = buffer_.size();
-  buffer_.resize(old_size + kChunk);
+  const std::size_t old_size = buffer_.size();
   for (;;) {
+    // Waits before growing the buffer: a reader killed while it waits (the run
+    // stopped) leaves only whole data behind, for next_buffered.
     if (pollable_) green::wait_readable(fd_);
+    buffer_.resize(old_size + kChunk);
     ssize_t n = ::read(fd_, buffer_.data() + old_size, kChunk);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+      buffer_.resize(old_size);
+      continue;
+    }
     if (n < 0) {
       int error = errno;
       buffer_.resize(old_size);
@@ -159,7 +164,7 @@ bool UrlReader::fill() {
   }
 }
 
-std::optional<std::string_view> UrlReader::read_line() {
+std::optional<std::string_view> UrlReader::read_line(bool may_read) {
   for (;;) {
     std::string_view rest = std::string_view(buffer_).substr(buffer_pos_);
     std::size_t newline = rest.find('\n');
@@ -170,6 +175,7 @@ std::optional<std::string_view> UrlReader::read_line() {
     }
     // A runaway line is handed back as it is (the URL check rejects it).
     const bool runaway = rest.size() > kMaxLine;
+    if (!runaway && !eof_ && !may_read) return std::nullopt;  // a line not all read yet
     if (!runaway && fill()) continue;  // fill() may move the buffer: look again
     if (buffer_pos_ >= buffer_.size()) return std::nullopt;
     // The runaway line, or the last line, which has no newline.
@@ -181,15 +187,23 @@ std::optional<std::string_view> UrlReader::read_line() {
 }
 
 std::optional<InputLine> UrlReader::next() {
+  return next_line(true);
+}
+
+std::optional<InputLine> UrlReader::next_buffered() {
+  return next_line(false);
+}
+
+std::optional<InputLine> UrlReader::next_line(bool may_read) {
   for (;;) {
     std::string_view text;
     bool from_argument = next_arg_ < spec_.urls.size();
     if (from_argument) {
       text = spec_.urls[next_arg_++];
     } else {
-      std::optional<std::string_view> line = fd_ >= 0 ? read_line() : std::nullopt;
+      std::optional<std::string_view> line = fd_ >= 0 ? read_line(may_read) : std::nullopt;
       if (!line) {
-        if (!open_next_file()) return std::nullopt;
+        if (!may_read || !open_next_file()) return std::nullopt;
         continue;
       }
       text = *line;  // valid until the next read_line

@@ -58,14 +58,20 @@ class UrlReader {
   // The next URL, or nullopt at the end of all sources. A source that cannot be
   // opened or read throws std::runtime_error naming it (a configuration error).
   std::optional<InputLine> next();
+  // The next URL already read in, without reading more: the argument URLs left,
+  // then the whole lines left in the current source's buffer. For a run that
+  // stops early, so that every URL taken from the input gets a result.
+  std::optional<InputLine> next_buffered();
   // Lines skipped as duplicates so far (--dedupe).
   std::size_t duplicates() const noexcept { return duplicates_; }
 
  private:
   bool open_next_file();
+  std::optional<InputLine> next_line(bool may_read);
   // The next line of the current source, without its newline; valid until the
-  // next call. Empty at the source's end.
-  std::optional<std::string_view> read_line();
+  // next call. Empty at the source's end, or (may_read false) when no whole line
+  // is left in the buffer.
+  std::optional<std::string_view> read_line(bool may_read);
   bool fill();
 
   InputSpec spec_;

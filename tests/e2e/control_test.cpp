@@ -1,6 +1,6 @@
 // Stopping and recovering: --deadline, retries against /flaky (with Retry-After),
 // SIGINT (grace, then cancel), a second SIGINT and SIGQUIT (cancel now) — every
-// admitted URL has a line, exit 130 — a reader that closes the pipe (| head -1),
+// URL read has a line, exit 130 — a reader that closes the pipe (| head -1),
 // and -o, which never writes outside its directory.
 #include <dirent.h>
 #include <signal.h>
@@ -129,12 +129,60 @@ TEST_CASE("SIGINT: stop admitting, grace period, then cancel, and exit 130") {
   e2e::Finished run = child.wait(10);
   CHECK(run.status == 130);
   CHECK(run.seconds < 4);
+  // Every URL read has a line: the 10 in flight were cancelled, the 50 queued
+  // behind them were never started.
   auto records = check_records(run.out, server, urls);
-  CHECK(records.size() == 11);
+  CHECK(records.size() == 61);
+  CHECK(server.stats().requests == 11);
   for (const auto& [url, columns] : records) {
     if (url != urls[0]) CHECK(columns[4] == "cancelled");
   }
-  CHECK(run.err.find("11 URLs: 1 ok, 0 HTTP error, 10 cancelled") != std::string::npos);
+  CHECK(run.err.find("61 URLs: 1 ok, 0 HTTP error, 60 cancelled") != std::string::npos);
+}
+
+TEST_CASE("a run stopped early reports every URL it took from its input") {
+  testing::HttpServer server;
+  std::vector<std::string> urls = delay_urls(server, 40, 5000);
+  char path[] = "/tmp/gfetch-urls-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  for (const std::string& url : urls) {
+    const std::string line = url + "\n";
+    REQUIRE(::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+  }
+  ::close(fd);
+  // The pipe stays open (blank lines, which are skipped, keep coming until gfetch
+  // has gone): gfetch has read all 41 URLs and waits for more when the deadline
+  // ends the run. 6 were fetched (the first, then 5 at once); 35 were only read.
+  e2e::Finished run = e2e::shell("(cat " + std::string(path) +
+                                 "; while echo; do sleep 0.05; done) | " + GFETCH_BINARY +
+                                 " --json --pool 5 --deadline 0.5 2>/dev/null;"
+                                 " echo status=${PIPESTATUS[1]}");
+  ::unlink(path);
+  std::vector<std::string> out = records::lines(run.out);
+  REQUIRE(out.size() == urls.size() + 1);
+  CHECK(out.back() == "status=1");
+  CHECK(server.stats().requests == 6);
+  // By index (the lines come in completion order): admission order is input order.
+  std::map<std::size_t, std::map<std::string, std::string>> by_index;
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    auto record = records::parse_json_object(out[i]);
+    by_index[std::stoul(record["index"])] = record;
+  }
+  REQUIRE(by_index.size() == urls.size());
+  REQUIRE(by_index.rbegin()->first == urls.size());
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    auto& record = by_index[i + 1];
+    INFO(record["url"] << " " << record["error_message"]);
+    CHECK(record["url"] == urls[i]);
+    if (i == 0) {
+      CHECK(record["status"] == "200");
+    } else if (i <= 5) {
+      CHECK(record["error_message"] == "deadline reached");
+    } else {
+      CHECK(record["error_message"] == "not started: deadline reached");
+    }
+  }
 }
 
 TEST_CASE("SIGINT: fetches that finish within the grace period are reported normally") {
@@ -148,8 +196,18 @@ TEST_CASE("SIGINT: fetches that finish within the grace period are reported norm
   e2e::Finished run = child.wait(10);
   CHECK(run.status == 130);
   auto records = check_records(run.out, server, urls);
-  CHECK(records.size() < urls.size());
-  for (const auto& [url, columns] : records) CHECK(columns[1] == "200");
+  CHECK(records.size() == urls.size());
+  std::size_t fetched = 0;
+  for (const auto& [url, columns] : records) {
+    if (columns[4] == "-") {
+      CHECK(columns[1] == "200");
+      ++fetched;
+    } else {
+      CHECK(columns[4] == "cancelled");
+    }
+  }
+  CHECK(fetched == server.stats().requests);
+  CHECK(fetched < urls.size());
 }
 
 TEST_CASE("a second SIGINT, or SIGQUIT, cancels at once") {
@@ -170,8 +228,8 @@ TEST_CASE("a second SIGINT, or SIGQUIT, cancels at once") {
     INFO("signal " << signal_number);
     CHECK(run.status == 130);
     CHECK(run.seconds < 5);
-    CHECK(records::lines(run.out).size() == 5);
-    CHECK(run.err.find("4 cancelled") != std::string::npos);
+    CHECK(records::lines(run.out).size() == 21);
+    CHECK(run.err.find("20 cancelled") != std::string::npos);
   }
 }
 

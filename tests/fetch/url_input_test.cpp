@@ -192,3 +192,45 @@ TEST_CASE("a pipe is read through the hub while other greenlets run") {
   CHECK(lines[1].url == "http://a.example/2");
   ::close(fds[0]);
 }
+
+TEST_CASE("next_buffered gives what was read in, and never reads more") {
+  green::Hub hub;
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  InputSpec spec;
+  spec.urls = {"http://arg.example/1", "http://arg.example/2"};
+  spec.files = {"/dev/fd/" + std::to_string(fds[0])};
+  UrlReader reader(spec);
+  std::optional<InputLine> first = reader.next();
+  REQUIRE(first);
+  CHECK(first->url == "http://arg.example/1");
+  // The other argument; the pipe is not opened yet, so nothing from it.
+  std::optional<InputLine> second = reader.next_buffered();
+  REQUIRE(second);
+  CHECK(second->url == "http://arg.example/2");
+  CHECK_FALSE(reader.next_buffered());
+
+  const std::string text = "http://a.example/1\nhttp://a.example/2\n\nhttp://a.exa";
+  REQUIRE(::write(fds[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  REQUIRE(reader.next()->url == "http://a.example/1");
+  // The whole line left in the buffer, not the part-line after it.
+  std::optional<InputLine> buffered = reader.next_buffered();
+  REQUIRE(buffered);
+  CHECK(buffered->url == "http://a.example/2");
+  CHECK(buffered->where.line == 2);
+  CHECK_FALSE(reader.next_buffered());
+
+  // A reader killed while it waits for more leaves nothing half-read behind.
+  auto waiting = green::spawn([&] { reader.next(); });
+  green::sleep(0);
+  REQUIRE_FALSE(waiting->ready());
+  waiting->kill();
+  CHECK_FALSE(reader.next_buffered());
+  // The rest of the part-line arrives: the line is whole.
+  const std::string rest = "mple/3\n";
+  REQUIRE(::write(fds[1], rest.data(), rest.size()) == static_cast<ssize_t>(rest.size()));
+  ::close(fds[1]);
+  REQUIRE(reader.next()->url == "http://a.example/3");
+  CHECK_FALSE(reader.next());
+  ::close(fds[0]);
+}
