@@ -137,8 +137,8 @@ void Fetcher::save_to_file(Result& result, net::Request& request) {
 
 void Fetcher::fetch(Result& result, const net::UrlLayout* layout) {
   green::Hub& hub = green::get_hub();
-  hub.update_now();
-  double start = hub.now();
+  // The time of a fetch starts with its first attempt: the waits for a --per-host
+  // slot and for --rate before it are queueing, not the server's latency.
   HostLimits::Slot host_slot(hosts_, result.url);
   struct Counted {
     std::size_t& n;
@@ -168,8 +168,13 @@ void Fetcher::fetch(Result& result, const net::UrlLayout* layout) {
     }
     ~Between() { set(false); }
   } between{retrying_};
+  double start = 0;
   for (int attempt = 1;; ++attempt) {
     if (rate_) rate_->acquire();
+    if (attempt == 1) {
+      hub.update_now();
+      start = hub.now();
+    }
     result.attempts = attempt;
     between.set(false);
     if (attempt == 1) ++first_transfers_;

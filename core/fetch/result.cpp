@@ -47,7 +47,7 @@ const std::array kEntries = {
     GFETCH_INTEGER(status, "HTTP status code (0: no response)"),
     GFETCH_INTEGER(bytes, "body bytes received"),
     GFETCH_INTEGER(wire_bytes, "bytes received on the wire, headers included"),
-    GFETCH_SECONDS(time_total, "seconds for the whole fetch, retries included"),
+    GFETCH_SECONDS(time_total, "seconds from the first attempt to the end, retries included"),
     GFETCH_SECONDS(time_dns, "seconds until the name was resolved"),
     GFETCH_SECONDS(time_connect, "seconds until the TCP connection was up"),
     GFETCH_SECONDS(time_tls, "seconds until the TLS handshake was done"),

@@ -73,6 +73,32 @@ TEST_CASE("option --per-host bounds each host:port, the pool bounds the total") 
   CHECK(first.stats().max_in_flight >= 2);
 }
 
+TEST_CASE("time_total counts a fetch from its first attempt, not its wait for a slot or the rate") {
+  testing::HttpServer server;
+  // --per-host 1 lines four 300 ms fetches up; --rate 4/s spaces four fast ones
+  // 250 ms apart. Each fetch takes what the server takes, though the last of each
+  // kind waited 0.75 s or more before it started.
+  std::vector<std::string> args{"--json", "--per-host", "1"};
+  for (int i = 0; i < 4; ++i) args.push_back(server.url("/delay/300?i=" + std::to_string(i)));
+  e2e::Finished queued = e2e::run(args);
+  std::vector<std::string> args_rate{"--json", "--rate", "4/s"};
+  for (int i = 0; i < 4; ++i) args_rate.push_back(server.url("/bytes/1?i=" + std::to_string(i)));
+  e2e::Finished paced = e2e::run(args_rate);
+  CHECK(queued.seconds >= 1.2);
+  CHECK(paced.seconds >= 0.75);
+  for (const e2e::Finished* run : {&queued, &paced}) {
+    std::vector<std::string> lines = records::lines(run->out);
+    REQUIRE(lines.size() == 4);
+    for (const std::string& line : lines) {
+      auto record = records::parse_json_object(line);
+      INFO(line);
+      CHECK(record["status"] == "200");
+      const bool slow = record["url"].find("/delay/") != std::string::npos;
+      CHECK(std::stod(record["time_total"]) < (slow ? 0.6 : 0.2));
+    }
+  }
+}
+
 TEST_CASE("option --rate: the server sees at most N request starts per second") {
   testing::HttpServer server;
   constexpr int kUrls = 30;
