@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -92,7 +94,7 @@ class Job::Run {
     outcome_.results = report_.summary().total();
     outcome_.failed = report_.summary().failed();
     outcome_.workers = worker_states_.size();
-    outcome_.broken_pipe = report_.broken();
+    record_output_failure();
     if (options_.output.summary && !outcome_.broken_pipe) {
       hub_.update_now();
       write_stderr(report_.summary().render(hub_.now() - start_));
@@ -247,9 +249,26 @@ class Job::Run {
 
   void deliver(Result&& result) {
     report_.add(std::move(result));
-    if (report_.broken() && !stopping_quietly_) {
-      stopping_quietly_ = true;
-      hub_.run_callback([this] { cancel("standard output closed"); });
+    stop_if_output_failed();
+  }
+
+  // Results that cannot be written end the run: quietly when stdout's reader went
+  // away (EPIPE: `| head`), with an error when the write failed (a full disk).
+  void stop_if_output_failed() {
+    if (!out_.broken() || output_failed_) return;
+    output_failed_ = true;
+    hub_.run_callback([this] {
+      cancel(out_.error() == EPIPE ? "standard output closed" : "standard output failed");
+    });
+  }
+
+  void record_output_failure() {
+    if (!out_.broken()) return;
+    if (out_.error() == EPIPE) {
+      outcome_.broken_pipe = true;
+    } else if (outcome_.fatal.empty()) {
+      outcome_.fatal =
+          std::string("cannot write results to standard output: ") + std::strerror(out_.error());
     }
   }
 
@@ -260,6 +279,7 @@ class Job::Run {
       hub_.update_now();
       progress_.update(counts(), hub_.now());
       if (out_.pending() > 0) out_.flush();
+      stop_if_output_failed();
     }
   }
 
@@ -328,7 +348,7 @@ class Job::Run {
   bool input_done_ = false;
   bool reuse_stopped_ = false;
   bool admitting_ = true;
-  bool stopping_quietly_ = false;
+  bool output_failed_ = false;  // stdout broke; the run is being stopped
   int interrupts_ = 0;
   std::string cancel_reason_;
 };

@@ -22,7 +22,7 @@ struct Outcome {
   bool interrupted = false;   // SIGINT or SIGQUIT stopped it
   bool broken_pipe = false;   // stdout's reader went away; the run ended quietly
   bool deadline = false;      // --deadline cancelled it
-  std::string fatal;          // a setup error found at run time (an unreadable -i file, -o DIR)
+  std::string fatal;  // an error of the run itself: an unreadable -i file, -o DIR, a failed stdout
 };
 
 class Job {

@@ -1,7 +1,8 @@
 // Where result lines go: a buffered writer on an fd (stdout) that notices a closed
 // reader. With SIGPIPE ignored, a write to a closed pipe fails with EPIPE; the sink
 // then drops everything else and reports broken(), and the job ends quietly
-// (ripgrep's and head(1)-friendly behaviour). Writes block the whole thread, as
+// (ripgrep's and head(1)-friendly behaviour). Any other failed write (ENOSPC) is
+// broken() too, with error(); the job ends with that error. Writes block the whole thread, as
 // every CLI's stdout does; buffering keeps their number small.
 #pragma once
 

@@ -1,7 +1,7 @@
 // Stopping and recovering: --deadline, retries against /flaky (with Retry-After),
 // SIGINT (grace, then cancel), a second SIGINT and SIGQUIT (cancel now) — every
-// URL read has a line, exit 130 — a reader that closes the pipe (| head -1),
-// and -o, which never writes outside its directory.
+// URL read has a line, exit 130 — a reader that closes the pipe (| head -1), a
+// stdout that fails (/dev/full), and -o, which never writes outside its directory.
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -244,6 +244,26 @@ TEST_CASE("| head -1 exits quietly") {
   CHECK(lines[0].find("\t200\t100\t") != std::string::npos);
   CHECK(lines[1] == "status=0");
   CHECK(server.stats().requests < 3000);
+}
+
+TEST_CASE("results that cannot be written end the run with an error, exit 2") {
+  testing::HttpServer server;
+  std::string urls;
+  for (int i = 0; i < 3000; ++i) urls += server.url("/bytes/100?i=" + std::to_string(i)) + " ";
+  // /dev/full: every write fails with ENOSPC. A few results fit in the buffer; the
+  // first flush fails and the run stops.
+  e2e::Finished run = e2e::shell(std::string(GFETCH_BINARY) + " --pool 20 " + urls +
+                                 " >/dev/full; echo \"status=$?\"");
+  CHECK(
+      run.out.find("gfetch: cannot write results to standard output: No space left on device\n") !=
+      std::string::npos);
+  CHECK(run.out.find("status=2") != std::string::npos);
+  CHECK(server.stats().requests < 3000);
+
+  e2e::Finished one = e2e::shell(std::string(GFETCH_BINARY) + " " + server.url("/bytes/1") +
+                                 " >/dev/full; echo \"status=$?\"");
+  CHECK(one.out.find("No space left on device") != std::string::npos);
+  CHECK(one.out.find("status=2") != std::string::npos);
 }
 
 TEST_CASE("option -o saves bodies inside DIR only, whatever the URL") {
