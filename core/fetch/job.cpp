@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fetch/fetcher.hpp"
+#include "fetch/formats.hpp"
 #include "fetch/interrupts.hpp"
 #include "fetch/output_dir.hpp"
 #include "fetch/progress.hpp"
@@ -293,10 +294,12 @@ class Job::Run {
     return counts;
   }
 
+  // A line on stderr. It quotes input, so its control bytes are written as %XX:
+  // an escape sequence in a URL list must not reach the terminal.
   void message(const std::string& text) {
     if (options_.output.quiet) return;
     progress_.clear();
-    write_stderr("gfetch: " + text + "\n");
+    write_stderr("gfetch: " + tsv_clean(text) + "\n");
   }
 
   void stop_admitting() {

@@ -129,12 +129,13 @@ TEST_CASE("option -w templates with variables and escapes") {
 
 TEST_CASE("invalid lines: a record each, FILE:LINE on stderr, the run goes on") {
   testing::HttpServer server;
-  std::string file = write_file("# comment\n" + server.url("/bytes/3") +
-                                "\n\nnot a url\nftp://x/\n   " + server.url("/bytes/4") + "  \n");
+  std::string file =
+      write_file("# comment\n" + server.url("/bytes/3") + "\n\nnot a url\nftp://x/\n   " +
+                 server.url("/bytes/4") + "  \nhttp://a.test/\x1b[2J\x07\n");
   e2e::Finished run = e2e::run({"--json", "--keep-order", "-i", file});
   CHECK(run.status == 1);
   std::vector<std::string> lines = records::lines(run.out);
-  REQUIRE(lines.size() == 4);
+  REQUIRE(lines.size() == 5);
   auto bad = records::parse_json_object(lines[1]);
   CHECK(bad["error"] == "invalid-url");
   CHECK(bad["url"] == "not a url");
@@ -144,6 +145,9 @@ TEST_CASE("invalid lines: a record each, FILE:LINE on stderr, the run goes on") 
   CHECK(records::parse_json_object(lines[3])["input"] == file + ":6");
   CHECK(run.err.find(file + ":4: invalid URL 'not a url'") != std::string::npos);
   CHECK(run.err.find(file + ":5: invalid URL 'ftp://x/': unsupported scheme") != std::string::npos);
+  // Control bytes of the input do not reach the terminal: they are written as %XX.
+  CHECK(run.err.find(file + ":7: invalid URL 'http://a.test/%1B[2J%07'") != std::string::npos);
+  CHECK(run.err.find('\x1b') == std::string::npos);
   ::unlink(file.c_str());
 }
 
