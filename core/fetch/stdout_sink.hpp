@@ -2,8 +2,8 @@
 // reader. With SIGPIPE ignored, a write to a closed pipe fails with EPIPE; the sink
 // then drops everything else and reports broken(), and the job ends quietly
 // (ripgrep's and head(1)-friendly behaviour). Any other failed write (ENOSPC) is
-// broken() too, with error(); the job ends with that error. Writes block the whole thread, as
-// every CLI's stdout does; buffering keeps their number small.
+// broken() too, with error(); the job ends with that error. Writes block the whole
+// thread, as every CLI's stdout does; buffering keeps their number small.
 #pragma once
 
 #include <cstddef>

@@ -323,11 +323,10 @@ class Utf8Ctype {
   locale_t previous_{};
 };
 
-// The host in the form DNS and the Host header use: lower case, an IDN in
-// punycode (IDNA2008 with UTS #46 mapping, as libcurl does it). Empty when a
-// non-ASCII name does not convert (not UTF-8, or not a valid IDN).
-std::string ascii_host_of(CURLU* handle) {
-  std::string host = get_part(handle, CURLUPART_HOST);
+// `host`, the handle's host as written, in the form DNS and the Host header use:
+// lower case, an IDN in punycode (IDNA2008 with UTS #46 mapping, as libcurl does
+// it). Empty when a non-ASCII name does not convert (not UTF-8, or not an IDN).
+std::string ascii_host_of(CURLU* handle, std::string host) {
   if (!is_ascii(host)) {
     Utf8Ctype utf8;
     host = get_part(handle, CURLUPART_HOST, CURLU_PUNYCODE);
@@ -356,7 +355,7 @@ std::optional<Url> describe(CURLU* handle, std::string* why) {
   // IDN in punycode. The href carries it too, so libcurl never sees a non-ASCII
   // name (and looks up the CURLOPT_RESOLVE entries made from url.host).
   const std::string written = get_part(handle, CURLUPART_HOST);
-  std::string host = ascii_host_of(handle);
+  std::string host = ascii_host_of(handle, written);
   if (host.empty() && !written.empty()) {
     if (why) *why = "bad international host name '" + written + "' (not UTF-8, or not a valid IDN)";
     return std::nullopt;
@@ -487,7 +486,7 @@ std::string ascii_host(std::string_view host) {
   if (!handle || !set_url(handle.get(), "http://" + std::string(host) + "/", kSetFlags, nullptr)) {
     return {};
   }
-  return ascii_host_of(handle.get());
+  return ascii_host_of(handle.get(), get_part(handle.get(), CURLUPART_HOST));
 }
 
 bool is_ip_literal(std::string_view host) noexcept {
