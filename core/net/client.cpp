@@ -84,6 +84,15 @@ std::string override_for(const std::vector<std::string>& overrides, const std::s
   return {};
 }
 
+// A proxy URL fit for a message: without its user name and password.
+std::string shown_proxy(std::string_view proxy) {
+  const std::size_t scheme_end = proxy.find("://");
+  const std::size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const std::size_t at = proxy.find('@', start);
+  if (at == std::string_view::npos || proxy.find('/', start) < at) return std::string(proxy);
+  return std::string(proxy.substr(0, start)).append(proxy.substr(at + 1));
+}
+
 void fail(Response& response, std::error_code error, std::string message = {}) {
   response.error = error;
   response.error_message = message.empty() ? error.message() : std::move(message);
@@ -271,7 +280,9 @@ void ClientCore::run_hop(Fetch& fetch) {
   std::optional<Url> proxy_url;
   if (!proxy.empty()) {
     proxy_url = parse_proxy_url(proxy);
-    if (!proxy_url) return fail(response, errc::invalid_url, "invalid proxy \"" + proxy + "\"");
+    if (!proxy_url) {
+      return fail(response, errc::invalid_url, "invalid proxy \"" + shown_proxy(proxy) + "\"");
+    }
     if (std::error_code error = resolve_into(proxy_url->host, proxy_url->port, fetch, entries)) {
       return fail(response, error == errc::dns_not_found ? errc::connect_failed : error,
                   "cannot resolve proxy " + proxy_url->host + ": " + error.message());
@@ -413,7 +424,12 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   record(fetch, transfer, easy);
   if (waited) return fail(response, waited);
   if (std::error_code error = outcome_error(transfer.result, transfer, easy)) {
-    fail(response, error, outcome_message(transfer, lease.easy->error, easy));
+    std::string message = outcome_message(transfer, lease.easy->error, easy);
+    // Through a proxy the only connection made is to the proxy: say so.
+    if (transfer.result == CURLE_COULDNT_CONNECT && !proxy.empty()) {
+      message = "cannot connect to proxy " + shown_proxy(proxy) + ": " + message;
+    }
+    fail(response, error, std::move(message));
   }
 }
 

@@ -184,6 +184,20 @@ TEST_CASE("fetches go through a proxy, and no_proxy bypasses it", "[client][prox
   CHECK(origin.stats().count("/bytes/4") == 1);
 }
 
+TEST_CASE("a proxy that cannot be reached is named in the error", "[client][proxy]") {
+  green::Hub hub;
+  Client client(hub);
+  Response response =
+      client.fetch(Request{.url = "http://nowhere.invalid:9/", .proxy = "http://127.0.0.1:1"});
+  CHECK(response.error == gfetch::net::errc::connect_refused);
+  CHECK(response.error_message.starts_with("cannot connect to proxy http://127.0.0.1:1: "));
+  CHECK(response.error_message.ends_with("Connection refused"));
+  // Its credentials are not.
+  Response with_password = client.fetch(
+      Request{.url = "http://nowhere.invalid:9/", .proxy = "http://user:secret@127.0.0.1:1"});
+  CHECK(with_password.error_message.starts_with("cannot connect to proxy http://127.0.0.1:1: "));
+}
+
 TEST_CASE("the proxy environment is read once, when the client starts", "[client][proxy]") {
   testing::HttpServer proxy;
   green::Hub hub;
