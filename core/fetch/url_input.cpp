@@ -207,6 +207,8 @@ std::optional<InputLine> UrlReader::next_line(bool may_read) {
         continue;
       }
       text = *line;  // valid until the next read_line
+      // A byte order mark (lists saved by Windows editors) is not part of the URL.
+      if (line_no_ == 1 && text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     }
     std::optional<Normalised> normalised = normalise_url(text);
     if (!normalised) continue;

@@ -193,6 +193,18 @@ TEST_CASE("a pipe is read through the hub while other greenlets run") {
   ::close(fds[0]);
 }
 
+TEST_CASE("a byte order mark at the start of a file is skipped, CRLF endings trimmed") {
+  std::string file = temp_file("\xEF\xBB\xBFhttp://a.example/1\r\nhttp://a.example/2\r\n");
+  InputSpec spec;
+  spec.files = {file};
+  std::vector<InputLine> lines = read_all(spec);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].url == "http://a.example/1");
+  CHECK(lines[0].error.empty());
+  CHECK(lines[1].url == "http://a.example/2");
+  ::unlink(file.c_str());
+}
+
 TEST_CASE("next_buffered gives what was read in, and never reads more") {
   green::Hub hub;
   int fds[2];
