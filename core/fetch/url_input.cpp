@@ -41,6 +41,16 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+// What --dedupe compares: the URL as libcurl would request it (host in lower case,
+// "." and ".." segments resolved), without the fragment, which is never sent.
+std::string dedupe_key(const std::string& url) {
+  std::optional<net::Url> parsed = net::parse_url(url);
+  if (!parsed) return url;
+  std::string key = std::move(parsed->href);
+  if (std::size_t hash = key.find('#'); hash != std::string::npos) key.resize(hash);
+  return key;
+}
+
 }  // namespace
 
 std::optional<Normalised> normalise_url(std::string_view line) {
@@ -213,7 +223,7 @@ std::optional<InputLine> UrlReader::next_line(bool may_read) {
     std::optional<Normalised> normalised = normalise_url(text);
     if (!normalised) continue;
     if (spec_.dedupe && normalised->error.empty() &&
-        !seen_.insert(std::hash<std::string>{}(normalised->url)).second) {
+        !seen_.insert(std::hash<std::string>{}(dedupe_key(normalised->url))).second) {
       ++duplicates_;
       continue;
     }

@@ -127,17 +127,22 @@ TEST_CASE("the reader numbers lines FILE:LINE, arguments first, files in order")
 }
 
 TEST_CASE("dedupe drops repeated URLs, after normalisation") {
-  std::string file = temp_file("a.example/x\nhttp://a.example/x\nHTTP://a.example/x\nb.example\n");
+  // The same resource spelled five ways: no scheme, upper-case scheme and host,
+  // a "." segment, a fragment (never sent). A query makes another URL.
+  std::string file = temp_file(
+      "a.example/x\nhttp://a.example/x\nHTTP://A.Example/x\nhttp://a.example/./x\n"
+      "http://a.example/x#part\nhttp://a.example/x?q\nb.example\n");
   InputSpec spec;
   spec.files = {file};
   spec.dedupe = true;
   UrlReader reader(spec);
   std::vector<std::string> urls;
   while (auto line = reader.next()) urls.push_back(line->url);
-  CHECK(urls == std::vector<std::string>{"http://a.example/x", "http://b.example"});
-  CHECK(reader.duplicates() == 2);
+  CHECK(urls ==
+        std::vector<std::string>{"http://a.example/x", "http://a.example/x?q", "http://b.example"});
+  CHECK(reader.duplicates() == 4);
   spec.dedupe = false;
-  CHECK(read_all(spec).size() == 4);
+  CHECK(read_all(spec).size() == 7);
   ::unlink(file.c_str());
 }
 
