@@ -21,6 +21,7 @@
 #include "fetch/report.hpp"
 #include "fetch/stdout_sink.hpp"
 #include "fetch/url_input.hpp"
+#include "green/event.hpp"
 #include "green/group.hpp"
 #include "green/hub.hpp"
 #include "green/queue.hpp"
@@ -30,8 +31,9 @@
 namespace gfetch {
 namespace {
 
-constexpr std::size_t kQueueSize = 1024;  // URLs read ahead of the pool
-constexpr double kTick = 0.1;             // progress redraw and stdout flush period
+constexpr std::size_t kQueueSize = 1024;    // URLs read ahead of the pool
+constexpr double kTick = 0.1;               // progress redraw and stdout flush period
+constexpr std::size_t kHeldPerWorker = 16;  // --keep-order: results held, per pool slot
 
 net::Client::Options client_options(const Options& options) {
   net::Client::Options out;
@@ -71,6 +73,7 @@ class Job::Run {
                 options.output.progress && is_terminal(STDOUT_FILENO)),
         reader_(options.input),
         queue_(kQueueSize),
+        held_limit_(kHeldPerWorker * options.pool),
         grace_timer_(hub_, [this] { cancel("interrupted"); }),
         deadline_timer_(hub_, [this] {
           outcome_.deadline = true;
@@ -160,6 +163,7 @@ class Job::Run {
       // (a line handed to it goes back to the queue as it unwinds), so admitted
       // indexes have no gaps.
       worker_states_[id].idle = true;
+      wait_for_room();
       std::optional<InputLine> line = queue_.get();
       worker_states_[id].idle = false;
       if (!line) {
@@ -250,7 +254,18 @@ class Job::Run {
 
   void deliver(Result&& result) {
     report_.add(std::move(result));
+    if (!room_.is_set() && report_.held() < held_limit_) room_.set();
     stop_if_output_failed();
+  }
+
+  // --keep-order holds the results that finish before an earlier one. Past
+  // held_limit_ of them, workers take no new URL until the earliest is written:
+  // however long one fetch takes, memory stays bounded (the pool idles instead).
+  void wait_for_room() {
+    while (report_.held() >= held_limit_) {
+      room_.clear();
+      room_.wait();
+    }
   }
 
   // Results that cannot be written end the run: quietly when stdout's reader went
@@ -329,6 +344,8 @@ class Job::Run {
   Report report_;
   UrlReader reader_;
   green::Queue<std::optional<InputLine>> queue_;
+  const std::size_t held_limit_;       // see wait_for_room
+  green::Event room_;                  // set when fewer than held_limit_ results are held
   std::optional<InputLine> unqueued_;  // read, then the reader was killed before queueing it
   struct WorkerState {
     green::Greenlet::Ptr greenlet;

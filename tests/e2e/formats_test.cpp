@@ -167,6 +167,27 @@ TEST_CASE("option --keep-order writes input order, the default completion order"
   CHECK(lines[0].rfind(urls[1], 0) == 0);
 }
 
+TEST_CASE("option --keep-order holds at most 16 results per pool slot behind a slow one") {
+  testing::HttpServer slow;
+  testing::HttpServer fast;
+  std::vector<std::string> args{"--keep-order", "--pool", "2", slow.url("/delay/1500")};
+  for (int i = 0; i < 100; ++i) args.push_back(fast.url("/bytes/1?i=" + std::to_string(i)));
+  e2e::Gfetch child(args);
+  // While the first URL takes its 1.5 s, the other slot fetches until 32 results
+  // are held, then waits for the first to be written.
+  REQUIRE(child.pump_until([&] { return fast.stats().requests >= 32; }, 10));
+  child.pump_until([] { return false; }, 0.5);
+  CHECK(fast.stats().requests == 32);
+  CHECK(slow.stats().requests == 1);
+  e2e::Finished run = child.wait(10);
+  CHECK(run.status == 0);
+  std::vector<std::string> lines = records::lines(run.out);
+  REQUIRE(lines.size() == 101);
+  CHECK(lines[0].rfind(args[3], 0) == 0);
+  for (std::size_t i = 1; i < lines.size(); ++i) CHECK(lines[i].rfind(args[3 + i], 0) == 0);
+  CHECK(fast.stats().requests == 100);
+}
+
 TEST_CASE("option --fail makes HTTP errors failures (exit 1)") {
   testing::HttpServer server;
   e2e::Finished run = e2e::run({"--fail", server.url("/status/500"), server.url("/bytes/1")});
