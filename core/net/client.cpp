@@ -378,8 +378,9 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
     Multi& multi;
     std::unique_ptr<Easy> easy;
     bool dirty;
+    bool may_keep_buffer = true;  // false once an HTTP/1 transfer has completed
     ~Lease() {
-      if (easy) multi.release(std::move(easy), dirty);
+      if (easy) multi.release(std::move(easy), dirty, may_keep_buffer);
     }
   } lease{multi, multi.acquire(), !request.tls.ca_file.empty()};
   if (!lease.easy) return fail(response, errc::other, "curl_easy_init failed");
@@ -422,6 +423,8 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   pending.settle();
   stop_reusing_if_settled();
   record(fetch, transfer, easy);
+  lease.may_keep_buffer =
+      transfer.result != CURLE_OK || !fetch.response.http_version.starts_with('1');
   if (waited) return fail(response, waited);
   if (std::error_code error = outcome_error(transfer.result, transfer, easy)) {
     std::string message = outcome_message(transfer, lease.easy->error, easy);

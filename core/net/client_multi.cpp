@@ -102,7 +102,19 @@ void Multi::setup(Easy& easy) noexcept {
   if (share_ != nullptr) curl_easy_setopt(easy.handle, CURLOPT_SHARE, share_);
 }
 
-void Multi::release(std::unique_ptr<Easy> easy, bool dirty) noexcept {
+void Multi::release(std::unique_ptr<Easy> easy, bool dirty, bool may_keep_buffer) noexcept {
+  // libcurl 7.88 frees a transfer's receive buffer in multi_done, but not when the
+  // transfer ends while its connection carries others (HTTP/2), nor when it is
+  // removed before it had a connection. A handle that kept one refuses
+  // CURLOPT_BUFFERSIZE for good, and curl_easy_reset would leave it with a
+  // buffer smaller than the size it then assumes. CURLOPT_BUFFERSIZE fails exactly
+  // when the buffer is there (setting the size in force changes nothing otherwise):
+  // such a handle is freed, and the pool makes a new one.
+  if (may_keep_buffer &&
+      curl_easy_setopt(easy->handle, CURLOPT_BUFFERSIZE, easy->sticky.buffer_size) != CURLE_OK) {
+    curl_easy_cleanup(easy->handle);
+    return;
+  }
   curl_easy_setopt(easy->handle, CURLOPT_CURLU, nullptr);  // the caller's, about to die
   if (dirty) {
     curl_easy_reset(easy->handle);

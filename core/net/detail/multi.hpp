@@ -41,8 +41,10 @@ class Multi {
   // An easy handle from the pool (init_easy() applied); null if libcurl fails.
   std::unique_ptr<Easy> acquire();
   // Back to the pool. `dirty`: an option was set that cannot be set back (a CA
-  // file), so the handle is reset to libcurl's defaults first.
-  void release(std::unique_ptr<Easy> easy, bool dirty) noexcept;
+  // file), so the handle is reset to libcurl's defaults first. `may_keep_buffer`:
+  // the transfer did not end as a completed HTTP/1 one, so libcurl may still hold
+  // its receive buffer; such a handle is freed instead (see client_multi.cpp).
+  void release(std::unique_ptr<Easy> easy, bool dirty, bool may_keep_buffer) noexcept;
   // Starts the transfer (curl_multi_add_handle); the hub drives it from here.
   CURLMcode add(CURL* easy, Transfer& transfer);
   // Stops it, finished or not. libcurl calls nothing of it afterwards. A finished
