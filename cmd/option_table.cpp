@@ -63,9 +63,12 @@ bool is_token(std::string_view text) {
 }
 
 std::string check_header(V value) {
+  // "Name: value"; "Name;" (sent empty) and "Name:" (not sent), as with curl.
   std::size_t colon = value.find(':');
+  const bool empty_form = colon == std::string::npos && value.size() > 1 && value.back() == ';';
+  if (empty_form) colon = value.size() - 1;
   if (colon == std::string::npos || !is_token(value.substr(0, colon))) {
-    return "expected 'Name: value'";
+    return "expected 'Name: value' ('Name;' sends it empty, 'Name:' removes it)";
   }
   if (value.find_first_of("\r\n") != std::string::npos) return "a header cannot span lines";
   return "";

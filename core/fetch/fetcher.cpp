@@ -15,13 +15,21 @@
 namespace gfetch {
 namespace {
 
-net::Header parse_header(const std::string& line) {
-  std::size_t colon = line.find(':');
+// One -H, as curl reads it: "Name: value" is sent, "Name;" is sent with an empty
+// value, "Name:" with nothing after it removes the header (Accept, User-Agent).
+void add_header(net::Request& request, const std::string& line) {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string::npos) {  // "Name;" (the CLI checked the form)
+    request.headers.push_back({line.substr(0, line.find(';')), ""});
+    return;
+  }
   std::string name = line.substr(0, colon);
-  std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
-  std::size_t first = value.find_first_not_of(" \t");
-  value = first == std::string::npos ? "" : value.substr(first);
-  return {name, value};
+  const std::size_t first = line.find_first_not_of(" \t", colon + 1);
+  if (first == std::string::npos) {
+    request.remove_headers.push_back(std::move(name));
+  } else {
+    request.headers.push_back({std::move(name), line.substr(first)});
+  }
 }
 
 }  // namespace
@@ -58,7 +66,7 @@ Fetcher::Fetcher(net::Client& client, const Options& options, RateLimiter* rate,
       random_(std::random_device{}()) {
   const HttpOptions& http = options.http;
   base_.method = http.method;
-  for (const std::string& line : http.headers) base_.headers.push_back(parse_header(line));
+  for (const std::string& line : http.headers) add_header(base_, line);
   if (http.data) base_.body = *http.data;
   if (!http.user_agent.empty()) base_.user_agent = http.user_agent;
   base_.timeouts.total = options.timing.timeout;

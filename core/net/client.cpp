@@ -315,7 +315,13 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
   transfer.header_limit = request.max_header_size;
   const std::vector<Header>& request_headers =
       fetch.strip_credentials ? fetch.stripped_headers : request.headers;
-  const std::string& user_agent = request.user_agent ? *request.user_agent : options_.user_agent;
+  const bool agent_removed =
+      std::any_of(request.remove_headers.begin(), request.remove_headers.end(),
+                  [](const std::string& name) { return header_name_equals(name, "user-agent"); });
+  static const std::string kNoAgent;
+  const std::string& user_agent = agent_removed        ? kNoAgent
+                                  : request.user_agent ? *request.user_agent
+                                                       : options_.user_agent;
   // The User-Agent goes out as a header-list entry, not as CURLOPT_USERAGENT:
   // libcurl 7.88 prints that option's header twice, a byte at a time (~100
   // instructions a byte, 5k per 1 KiB request: callgrind), a list entry once.
@@ -328,13 +334,19 @@ void ClientCore::transfer(Fetch& fetch, const std::string& proxy, curl_slist* en
       });
   Slist headers;
   curl_slist* header_list = nullptr;
-  if (agent_in_list && request_headers.empty()) header_list = agent_list(user_agent);
+  if (agent_in_list && request_headers.empty() && request.remove_headers.empty()) {
+    header_list = agent_list(user_agent);
+  }
   if (header_list == nullptr) {
+    // libcurl's list syntax: "Name;" sends an empty header, "Name:" removes one.
     for (const Header& header : request_headers) {
       if (!append(headers,
                   header.value.empty() ? header.name + ";" : header.name + ": " + header.value)) {
         return fail(response, errc::other, "out of memory");
       }
+    }
+    for (const std::string& name : request.remove_headers) {
+      if (!append(headers, name + ":")) return fail(response, errc::other, "out of memory");
     }
     if (agent_in_list && !append(headers, "User-Agent: " + user_agent)) {
       return fail(response, errc::other, "out of memory");

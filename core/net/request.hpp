@@ -70,7 +70,10 @@ struct TlsOptions {
 struct Request {
   std::string method = "GET";
   std::string url{};
-  Headers headers{};
+  Headers headers{};  // sent as given; an empty value is sent empty ("Name:" and nothing)
+  // Headers libcurl or the client would add that are not to be sent (curl's
+  // -H "Name:"): "Accept", "User-Agent", ...
+  std::vector<std::string> remove_headers{};
   std::string body{};                       // sent if non-empty or method is POST/PUT/PATCH
   std::optional<std::string> user_agent{};  // empty: the client's default
   Timeouts timeouts{};

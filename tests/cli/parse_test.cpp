@@ -290,3 +290,15 @@ TEST_CASE("data switches GET to POST, and the default user agent names the versi
   CHECK(parse({"-X", "PUT", "-d", "x", "u"}).options.http.method == "PUT");
   CHECK(parse({"u"}).options.http.user_agent.rfind("gfetch/", 0) == 0);
 }
+
+TEST_CASE("option -H takes curl's forms: 'Name: value', 'Name' with a semicolon, and 'Name:'") {
+  for (const char* good : {"X-A: 1", "X-Empty;", "Accept:", "Accept:  "}) {
+    INFO(good);
+    Command command = parse({"-H", good, "u"});
+    CHECK(command.errors.empty());
+  }
+  for (const char* bad : {"no colon", ";", "X A;", ": value", "X-A;;"}) {
+    INFO(bad);
+    CHECK_FALSE(parse({"-H", bad, "u"}).errors.empty());
+  }
+}

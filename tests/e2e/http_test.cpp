@@ -54,6 +54,22 @@ TEST_CASE("option -H and -A reach the server, and the default agent is gfetch/VE
   CHECK(echoed.find("User-Agent: agent/9\n") != std::string::npos);
   auto plain = json_run({"-o", tmp.dir, server.url("/headers")});
   CHECK(read_file(plain["file"]).find("User-Agent: gfetch/") != std::string::npos);
+  CHECK(read_file(plain["file"]).find("Accept: */*\n") != std::string::npos);
+}
+
+TEST_CASE(
+    "option -H as curl reads it: 'Name:' removes a header, 'Name' and a semicolon sends it empty") {
+  testing::HttpServer server;
+  TempDir tmp;
+  auto record = json_run({"-o", tmp.dir, "-H", "Accept:", "-H", "User-Agent:", "-H", "X-Empty;",
+                          server.url("/headers?removed")});
+  CHECK(record["status"] == "200");
+  std::string echoed = read_file(record["file"]);
+  INFO(echoed);
+  CHECK(echoed.find("Accept") == std::string::npos);
+  CHECK(echoed.find("User-Agent") == std::string::npos);
+  CHECK(echoed.find("X-Empty: \n") != std::string::npos);
+  CHECK(echoed.find("Host: ") != std::string::npos);
 }
 
 TEST_CASE("option -X and -d: method and body") {

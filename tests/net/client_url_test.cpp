@@ -212,3 +212,22 @@ TEST_CASE("the proxy environment is read once, when the client starts", "[client
   CHECK(response.bytes_received == 9);
   CHECK(proxy.stats().count("/bytes/9") == 1);
 }
+
+TEST_CASE("remove_headers keeps libcurl's and the client's headers off the wire", "[client]") {
+  testing::HttpServer server;
+  testing::HttpServer proxy;  // answers absolute-form requests as its own paths
+  green::Hub hub;
+  Client client(hub);
+  for (const std::string via : {"", "proxy"}) {
+    INFO("via " << (via.empty() ? "direct" : via));
+    Request request{.url = server.url("/headers"), .sink = BodySink::memory()};
+    request.remove_headers = {"Accept", "user-agent"};
+    request.headers = {{"X-Empty", ""}};
+    if (!via.empty()) request.proxy = proxy.base_url();
+    Response response = client.fetch(request);
+    REQUIRE(response.ok());
+    CHECK(response.body.find("Accept") == std::string::npos);
+    CHECK(response.body.find("User-Agent") == std::string::npos);
+    CHECK(response.body.find("X-Empty: \n") != std::string::npos);
+  }
+}
