@@ -70,7 +70,7 @@ struct TlsOptions {
 struct Request {
   std::string method = "GET";
   std::string url{};
-  Headers headers{};  // sent as given; an empty value is sent empty ("Name:" and nothing)
+  Headers headers{};  // sent as given; one with an empty value has nothing after its colon
   // Headers libcurl or the client would add that are not to be sent (curl's
   // -H "Name:"): "Accept", "User-Agent", ...
   std::vector<std::string> remove_headers{};
