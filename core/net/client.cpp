@@ -77,7 +77,10 @@ std::string override_for(const std::vector<std::string>& overrides, const std::s
     std::size_t second = first == std::string::npos ? first : entry.find(':', first + 1);
     if (second == std::string::npos) continue;
     if (entry.compare(first + 1, second - first - 1, port_text) != 0) continue;
-    if (ascii_host(std::string_view(entry).substr(0, first)) == host) {
+    const std::string_view name = std::string_view(entry).substr(0, first);
+    const bool international = std::any_of(
+        name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    if (international ? ascii_host(name) == host : header_name_equals(name, host)) {
       return entry.substr(second + 1);
     }
   }

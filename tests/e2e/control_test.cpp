@@ -48,6 +48,13 @@ std::map<std::string, std::vector<std::string>> check_records(
   return by_url;
 }
 
+// `count` distinct 100-byte URLs of `server`, for one command line.
+std::string many_urls(const testing::HttpServer& server, int count) {
+  std::string urls;
+  for (int i = 0; i < count; ++i) urls += server.url("/bytes/100?i=" + std::to_string(i)) + " ";
+  return urls;
+}
+
 std::size_t count_entries(const std::string& dir) {
   std::size_t n = 0;
   DIR* handle = ::opendir(dir.c_str());
@@ -235,8 +242,7 @@ TEST_CASE("a second SIGINT, or SIGQUIT, cancels at once") {
 
 TEST_CASE("| head -1 exits quietly") {
   testing::HttpServer server;
-  std::string urls;
-  for (int i = 0; i < 3000; ++i) urls += server.url("/bytes/100?i=" + std::to_string(i)) + " ";
+  const std::string urls = many_urls(server, 3000);
   e2e::Finished run = e2e::shell(std::string(GFETCH_BINARY) + " --pool 20 " + urls +
                                  " | head -1; echo \"status=${PIPESTATUS[0]}\"");
   std::vector<std::string> lines = records::lines(run.out);
@@ -248,8 +254,7 @@ TEST_CASE("| head -1 exits quietly") {
 
 TEST_CASE("results that cannot be written end the run with an error, exit 2") {
   testing::HttpServer server;
-  std::string urls;
-  for (int i = 0; i < 3000; ++i) urls += server.url("/bytes/100?i=" + std::to_string(i)) + " ";
+  const std::string urls = many_urls(server, 3000);
   // /dev/full: every write fails with ENOSPC. A few results fit in the buffer; the
   // first flush fails and the run stops.
   e2e::Finished run = e2e::shell(std::string(GFETCH_BINARY) + " --pool 20 " + urls +
